@@ -1,0 +1,3 @@
+"""Cython kernels: copy (being written)."""
+
+KERNELS = {}

@@ -1,0 +1,3 @@
+"""Cython kernels: elemwise (being written)."""
+
+KERNELS = {}

@@ -1,0 +1,3 @@
+"""Cython kernels: im2col (being written)."""
+
+KERNELS = {}

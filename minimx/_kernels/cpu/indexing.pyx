@@ -1,0 +1,3 @@
+"""Cython kernels: indexing (being written)."""
+
+KERNELS = {}

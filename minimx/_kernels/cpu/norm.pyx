@@ -1,0 +1,3 @@
+"""Cython kernels: norm (being written)."""
+
+KERNELS = {}

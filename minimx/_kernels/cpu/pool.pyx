@@ -1,0 +1,3 @@
+"""Cython kernels: pool (being written)."""
+
+KERNELS = {}

@@ -1,0 +1,3 @@
+"""Cython kernels: reduce (being written)."""
+
+KERNELS = {}

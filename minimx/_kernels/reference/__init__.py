@@ -1,0 +1,15 @@
+"""The numpy reference backend: every kernel of the contract, written for clarity.
+
+Each family module defines ``KERNELS``, a dict from kernel name to function; they are merged here,
+listed explicitly.
+"""
+from ..contract import Backend, HostStorage
+from . import conv, elemwise, indexing, init, linalg, nn, norm, pool, random, reduce, shape, sort
+
+__all__ = ["KERNELS", "BACKEND"]
+
+KERNELS = {}
+for _family in (elemwise, init, shape, reduce, sort, indexing, linalg, conv, pool, nn, norm, random):
+    KERNELS.update(_family.KERNELS)
+
+BACKEND = Backend("reference", KERNELS, HostStorage)

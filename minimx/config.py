@@ -1,0 +1,63 @@
+"""Every environment variable minimx reads, read here and nowhere else.
+
+========================== ================================================ =================
+variable                   meaning                                          default
+========================== ================================================ =================
+MINIMX_ENGINE_TYPE         ``ThreadedEngine`` or ``NaiveEngine`` (also       ThreadedEngine
+                           MXNet's ``MXNET_ENGINE_TYPE``)
+MINIMX_CPU_WORKER_NTHREADS engine worker threads for the CPU (also MXNet's    number of cores
+                           ``MXNET_CPU_WORKER_NTHREADS``)
+MINIMX_MAX_INFLIGHT        ops queued in the engine before ``push`` blocks    4096
+MINIMX_INLINE_LIMIT        an op whose estimated work is at most this many    16384
+                           elements runs on the pushing thread when ready
+MINIMX_NUM_THREADS         the thread budget: cores shared by engine          number of cores
+                           workers, BLAS and OpenMP
+MINIMX_BACKEND             ``cpu`` (Cython) or ``reference`` (numpy) for      cpu
+                           ``mx.cpu()``
+MINIMX_OPENCL_DEVICE       OpenCL device used for ``mx.gpu()``: platform or   (GPUs only)
+                           device name, or an index
+========================== ================================================ =================
+"""
+import os
+
+__all__ = ["engine_type", "cpu_worker_nthreads", "max_inflight", "inline_limit", "num_threads",
+           "cpu_backend", "opencl_device"]
+
+
+def _get(name, mxnet_name=None, default=None):
+    value = os.environ.get(name)
+    if value is None and mxnet_name is not None:
+        value = os.environ.get(mxnet_name)
+    return default if value in (None, "") else value
+
+
+def num_threads():
+    """The thread budget: how many cores minimx may keep busy at once."""
+    return max(1, int(_get("MINIMX_NUM_THREADS", default=os.cpu_count() or 1)))
+
+
+def engine_type():
+    """'ThreadedEngine' or 'NaiveEngine' (MXNet's 'ThreadedEnginePerDevice' means threaded)."""
+    name = _get("MINIMX_ENGINE_TYPE", "MXNET_ENGINE_TYPE", "ThreadedEngine")
+    return "NaiveEngine" if name.lower().startswith("naive") else "ThreadedEngine"
+
+
+def cpu_worker_nthreads():
+    return max(1, int(_get("MINIMX_CPU_WORKER_NTHREADS", "MXNET_CPU_WORKER_NTHREADS",
+                           num_threads())))
+
+
+def max_inflight():
+    return max(1, int(_get("MINIMX_MAX_INFLIGHT", default=4096)))
+
+
+def inline_limit():
+    return int(_get("MINIMX_INLINE_LIMIT", default=16384))
+
+
+def cpu_backend():
+    return _get("MINIMX_BACKEND", default="cpu")
+
+
+def opencl_device():
+    return _get("MINIMX_OPENCL_DEVICE")

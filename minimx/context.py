@@ -1,0 +1,111 @@
+"""Contexts: where an array lives and which backend runs its ops.
+
+``mx.cpu(i)`` runs on the Cython backend (``MINIMX_BACKEND=reference`` picks the numpy one);
+``mx.gpu(i)`` is the i-th OpenCL GPU (the OpenCL backend arrives with its own issue).
+``with mx.cpu(1):`` makes a context the default for arrays created inside the block.
+"""
+import threading
+
+from . import config
+from ._kernels import get_backend
+from .base import MXNetError
+
+__all__ = ["Context", "cpu", "gpu", "cpu_pinned", "current_context", "num_gpus", "gpu_memory_info"]
+
+
+class Context:
+    """A device type and id, as in MXNet (``Context('cpu', 0)`` or ``Context(other_context)``)."""
+    devtype2str = {1: "cpu", 2: "gpu", 3: "cpu_pinned", 5: "cpu_shared"}
+    devstr2type = {"cpu": 1, "gpu": 2, "cpu_pinned": 3, "cpu_shared": 5}
+    _default = threading.local()
+    __slots__ = ("device_typeid", "device_id", "_backend", "_old_ctx")
+
+    def __init__(self, device_type, device_id=0):
+        if isinstance(device_type, Context):
+            self.device_typeid, self.device_id = device_type.device_typeid, device_type.device_id
+        else:
+            if device_type not in self.devstr2type:
+                raise MXNetError(f"unknown device type {device_type!r}: use one of "
+                                 f"{', '.join(self.devstr2type)}")
+            if not isinstance(device_id, int) or device_id < 0:
+                raise MXNetError(f"device_id must be a non-negative int, got {device_id!r}")
+            self.device_typeid, self.device_id = self.devstr2type[device_type], device_id
+        self._backend = None
+        self._old_ctx = None
+
+    @property
+    def device_type(self):
+        return self.devtype2str[self.device_typeid]
+
+    @property
+    def backend(self):
+        """The kernel backend that runs this context's ops (looked up once)."""
+        if self._backend is None:
+            self._backend = _backend_for(self)
+        return self._backend
+
+    def __hash__(self):
+        return hash((self.device_typeid, self.device_id))
+
+    def __eq__(self, other):
+        return (isinstance(other, Context) and self.device_typeid == other.device_typeid
+                and self.device_id == other.device_id)
+
+    def __ne__(self, other):
+        return not self == other
+
+    def __str__(self):
+        return f"{self.device_type}({self.device_id})"
+
+    __repr__ = __str__
+
+    def __enter__(self):
+        self._old_ctx = current_context()
+        Context._default.value = self
+        return self
+
+    def __exit__(self, *exc):
+        Context._default.value = self._old_ctx
+        return False
+
+    def empty_cache(self):
+        """Accepted for MXNet compatibility; minimx's CPU storage goes back to Python's allocator."""
+
+
+def _backend_for(ctx):
+    if ctx.device_type in ("cpu", "cpu_pinned", "cpu_shared"):
+        return get_backend(config.cpu_backend())
+    raise MXNetError(
+        f"{ctx}: minimx runs mx.gpu() on OpenCL devices, and the OpenCL backend is not available "
+        "in this build; use mx.cpu(), or install the OpenCL extra (pip install 'minimx[opencl]')")
+
+
+def cpu(device_id=0):
+    """The CPU context. ``device_id`` only labels arrays; all CPU contexts share the cores."""
+    return Context("cpu", device_id)
+
+
+def cpu_pinned(device_id=0):
+    return Context("cpu_pinned", device_id)
+
+
+def gpu(device_id=0):
+    """The i-th GPU context (an OpenCL device in minimx)."""
+    return Context("gpu", device_id)
+
+
+def num_gpus():
+    """Number of OpenCL GPUs minimx can use (0 until the OpenCL backend is installed)."""
+    return 0
+
+
+def gpu_memory_info(device_id=0):
+    raise MXNetError("gpu_memory_info: no OpenCL backend in this build")
+
+
+_CPU0 = Context("cpu", 0)
+
+
+def current_context():
+    """The default context: the innermost ``with ctx:`` block's, else ``cpu(0)``."""
+    return getattr(Context._default, "value", None) or _CPU0

@@ -1,0 +1,63 @@
+"""The naive engine: every op runs at push time, on the pushing thread.
+
+It is the debugging mode (a failing op's traceback points at the line that pushed it) and the
+oracle the threaded engine is tested against: both must give identical results. Failures are still
+stored on the written variables and raised at the next wait, exactly as in the threaded engine, so
+that programs behave the same under both.
+"""
+import threading
+import time
+
+from .errors import check_vars, push_site, wrap_failure
+from .var import Opr
+
+__all__ = ["NaiveEngine"]
+
+
+class NaiveEngine:
+    name = "NaiveEngine"
+
+    def __init__(self):
+        self.profiling = False
+        self.records = []         # (name, start, end, thread name) while profiling
+        self._failures = []       # failures not yet raised by wait_all
+        self._lock = threading.Lock()
+
+    def push(self, fn, reads, writes, ctx=None, name="op", inline=True):
+        opr = Opr(fn, reads, writes, name, ctx)
+        failure = None
+        for v in reads:
+            if v.exc is not None:
+                failure = v.exc
+                break
+        if failure is None:
+            for v in writes:
+                if v.exc is not None:
+                    failure = v.exc
+                    break
+        if failure is None:
+            start = time.perf_counter() if self.profiling else 0.0
+            try:
+                fn()
+            except BaseException as e:  # noqa: BLE001 - every failure is stored, then re-raised at a wait
+                opr.where = push_site()
+                failure = wrap_failure(opr, e)
+                with self._lock:
+                    self._failures.append(failure)
+            if self.profiling:
+                self.records.append((name, start, time.perf_counter(), threading.current_thread().name))
+        if failure is not None:
+            for v in writes:
+                v.exc = failure
+
+    def wait_for_var(self, var):
+        check_vars((var,))
+
+    def wait_all(self):
+        with self._lock:
+            failures, self._failures = self._failures, []
+        if failures:
+            failures[0].raise_()
+
+    def shutdown(self):
+        pass

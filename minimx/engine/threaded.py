@@ -1,0 +1,207 @@
+"""The threaded engine: ops run on worker threads as soon as what they read and write is ready.
+
+Steps of ``push(fn, reads, writes, ctx, name, inline)``:
+
+1. Under the engine lock, append the op to every variable it reads and writes (rules 1 and 2 in
+   ``var.py``). The op's ``wait`` counts the dependencies not granted at once.
+2. If nothing blocks it and ``inline`` is set (the caller judged the op tiny), run it right here on
+   the pushing thread: a thread handoff would cost more than the op. Otherwise a ready op goes to its
+   device's queue, where a worker picks it up.
+3. When an op finishes, rules 3 and 4 grant the next ops on its variables; ops whose last dependency
+   was granted are ready. The finishing worker runs the first of them itself and queues the rest.
+4. ``push`` blocks while ``max_inflight`` ops are queued or running (backpressure).
+
+Workers sleep on their queue (``queue.SimpleQueue.get``): nothing busy-waits. CPU contexts share
+one pool of ``cpu_workers`` threads (they are the same cores); every other device gets one
+issuing thread, so its ops are issued in order (an OpenCL in-order queue).
+"""
+import queue
+import threading
+import time
+
+from ..threads import budget
+from .errors import check_vars, push_site, wrap_failure
+from .var import Opr
+
+__all__ = ["ThreadedEngine"]
+
+_STOP = object()
+
+
+class ThreadedEngine:
+    name = "ThreadedEngine"
+
+    def __init__(self, cpu_workers, max_inflight):
+        self.cpu_workers = cpu_workers
+        self.max_inflight = max_inflight
+        self.profiling = False
+        self.records = []              # (name, start, end, thread name) while profiling
+        self._lock = threading.Lock()
+        self._all_done = threading.Condition(self._lock)   # pending reached 0
+        self._room = threading.Condition(self._lock)       # queued dropped below max_inflight
+        self._pending = 0              # pushed and not finished (inline ops included)
+        self._queued = 0               # pushed, not inline, not finished: what backpressure bounds
+        self._failures = []            # failures not yet raised by wait_all
+        self._queues = {}              # device key -> SimpleQueue of ready ops
+        self._threads = []
+
+    # -- pushing ---------------------------------------------------------------------------------
+    def push(self, fn, reads, writes, ctx=None, name="op", inline=False):
+        opr = Opr(fn, reads, writes, name, ctx)
+        with self._lock:
+            if not inline:
+                while self._queued >= self.max_inflight:
+                    self._room.wait()
+                self._queued += 1
+            self._pending += 1
+            wait = len(reads) + len(writes) + 1   # +1: not ready until all are appended
+            opr.wait = wait
+            granted = 1
+            for v in reads:
+                if v.append_read(opr):
+                    granted += 1
+            for v in writes:
+                if v.append_write(opr):
+                    granted += 1
+            opr.wait = wait - granted
+            ready = opr.wait == 0
+            if ready:
+                budget.demand += 1
+        if not ready:
+            opr.where = push_site()
+        elif inline:
+            self._execute(opr, True)
+        else:
+            opr.where = push_site()
+            self._queue_for(ctx).put(opr)
+
+    def _queue_for(self, ctx):
+        key = "cpu" if ctx is None or ctx.device_type.startswith("cpu") else (ctx.device_type, ctx.device_id)
+        q = self._queues.get(key)
+        if q is None:
+            with self._lock:
+                q = self._queues.get(key)
+                if q is None:
+                    q = queue.SimpleQueue()
+                    nthreads = self.cpu_workers if key == "cpu" else 1
+                    for i in range(nthreads):
+                        t = threading.Thread(target=self._worker, args=(q,), daemon=True,
+                                             name=f"minimx-{key if key == 'cpu' else '%s%d' % key}-{i}")
+                        t.start()
+                        self._threads.append((t, q))
+                    self._queues[key] = q
+        return q
+
+    # -- running ---------------------------------------------------------------------------------
+    def _worker(self, q):
+        while True:
+            opr = q.get()
+            if opr is _STOP:
+                return
+            while opr is not None:
+                opr = self._execute(opr, False)
+
+    def _execute(self, opr, inline):
+        """Run one ready op, finish it, and return one newly ready op for this thread to run next."""
+        failure = None
+        for v in opr.reads:
+            if v.exc is not None:
+                failure = v.exc
+                break
+        if failure is None:
+            for v in opr.writes:
+                if v.exc is not None:
+                    failure = v.exc
+                    break
+        if failure is None:
+            start = time.perf_counter() if self.profiling else 0.0
+            try:
+                opr.fn()
+            except BaseException as e:  # noqa: BLE001 - stored and re-raised at a wait
+                if opr.where is None:
+                    opr.where = push_site()
+                failure = wrap_failure(opr, e)
+                with self._lock:
+                    self._failures.append(failure)
+            if self.profiling:
+                self.records.append((opr.name, start, time.perf_counter(),
+                                     threading.current_thread().name))
+        return self._complete(opr, failure, inline)
+
+    def _complete(self, opr, failure, inline):
+        ready = []
+        with self._lock:
+            for v in opr.reads:
+                v.complete_read(ready)
+            for v in opr.writes:
+                if failure is not None:
+                    v.exc = failure
+                v.complete_write(ready)
+            budget.demand += len(ready) - 1
+            self._pending -= 1
+            if not inline:
+                self._queued -= 1
+                if self._queued < self.max_inflight:
+                    self._room.notify()
+            if self._pending == 0:
+                self._all_done.notify_all()
+        if opr.done is not None:
+            opr.done.set()
+        if not ready:
+            return None
+        if inline:
+            # The pushing thread must return to the user: hand everything to the workers.
+            for r in ready:
+                self._queue_for(r.ctx).put(r)
+            return None
+        for r in ready[1:]:
+            self._queue_for(r.ctx).put(r)
+        first = ready[0]
+        # Stay on this worker only if the op belongs to this worker's device.
+        if self._queue_for(first.ctx) is self._queue_for(opr.ctx):
+            return first
+        self._queue_for(first.ctx).put(first)
+        return None
+
+    # -- waiting ---------------------------------------------------------------------------------
+    def wait_for_var(self, var):
+        with self._lock:
+            idle = var.idle_for_read()
+        if not idle:
+            done = threading.Event()
+            opr = Opr(_nothing, (var,), (), "WaitForVar", None)
+            opr.done = done
+            with self._lock:
+                self._pending += 1
+                self._queued += 1
+                opr.wait = 1
+                if var.append_read(opr):
+                    opr.wait = 0
+                    budget.demand += 1
+            if opr.wait == 0:
+                self._queue_for(None).put(opr)
+            done.wait()
+        check_vars((var,))
+
+    def wait_all(self):
+        with self._lock:
+            while self._pending:
+                self._all_done.wait()
+            failures, self._failures = self._failures, []
+        if failures:
+            failures[0].raise_()
+
+    def shutdown(self):
+        """Finish queued work and stop the workers (used when switching engines)."""
+        with self._lock:
+            while self._pending:
+                self._all_done.wait()
+            threads, self._threads, self._queues = self._threads, [], {}
+        for _, q in threads:
+            q.put(_STOP)
+        for t, _ in threads:
+            t.join()
+
+
+def _nothing():
+    pass

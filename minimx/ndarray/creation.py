@@ -1,0 +1,108 @@
+"""Functions that create arrays: ``array``, ``empty``, ``zeros``, ``ones``, ``full``, ``arange``,
+``linspace``, ``eye`` and the ``*_like`` family. Each ends in ``invoke`` of an ``init`` op."""
+import numpy as np
+
+from ..base import MXNetError, normalize_dtype
+from ..context import Context, current_context
+from ..engine import get_engine
+from ..ops.opdef import get_op
+from .invoke import invoke
+from .ndarray import NDArray, empty_array
+
+__all__ = ["array", "empty", "zeros", "ones", "full", "arange", "linspace", "eye", "from_numpy"]
+
+
+def _ctx(ctx):
+    if ctx is None:
+        return current_context()
+    return ctx if isinstance(ctx, Context) else Context(ctx)
+
+
+def _shape(shape):
+    if isinstance(shape, (int, np.integer)):
+        return (int(shape),)
+    return tuple(int(s) for s in shape)
+
+
+def array(source_array, ctx=None, dtype=None):
+    """An NDArray with a copy of ``source_array`` (an NDArray, numpy array, list or scalar).
+
+    NB: as in MXNet, the dtype is float32 unless ``dtype`` is given, even for a numpy integer or
+    float64 array; an NDArray source keeps its dtype.
+    """
+    if isinstance(source_array, NDArray):
+        dtype = source_array.dtype if dtype is None else dtype
+        out = empty_array(source_array.shape, normalize_dtype(dtype), _ctx(ctx))
+        if out.dtype == source_array.dtype:
+            source_array.copyto(out)
+        else:
+            source_array.astype(dtype).copyto(out)
+        return out
+    dt = normalize_dtype(dtype)
+    try:
+        values = np.asarray(source_array, dtype=dt)
+    except (TypeError, ValueError) as e:
+        raise MXNetError(f"array: cannot make an array of {type(source_array).__name__} "
+                         f"({source_array!r:.60}): {e}") from None
+    if values.ndim == 0:
+        values = values.reshape(1)
+    return from_numpy(values, ctx)
+
+
+def from_numpy(values, ctx=None):
+    """A new array holding a copy of numpy array ``values`` (keeping its dtype)."""
+    ctx = _ctx(ctx)
+    dt = normalize_dtype(values.dtype)
+    out = empty_array(values.shape, dt, ctx)
+    values = np.array(values, dtype=dt, copy=True)   # the caller may change theirs later
+    backend, view = ctx.backend, out._data
+    get_engine().push(lambda: backend.from_numpy(values, view), (), (out._chunk,), ctx,
+                      "_from_numpy", True)
+    return out
+
+
+def empty(shape, ctx=None, dtype=None):
+    """A new array with uninitialised values."""
+    return empty_array(_shape(shape), normalize_dtype(dtype), _ctx(ctx))
+
+
+def zeros(shape, ctx=None, dtype=None, **kwargs):
+    """A new array of zeros."""
+    op = get_op("_zeros")
+    return invoke(op, (), op.parse({"shape": _shape(shape), "dtype": dtype or "float32"}),
+                  kwargs.get("out"), _ctx(ctx))
+
+
+def ones(shape, ctx=None, dtype=None, **kwargs):
+    """A new array of ones."""
+    op = get_op("_ones")
+    return invoke(op, (), op.parse({"shape": _shape(shape), "dtype": dtype or "float32"}),
+                  kwargs.get("out"), _ctx(ctx))
+
+
+def full(shape, val, ctx=None, dtype=np.float32, out=None):
+    """A new array filled with ``val``."""
+    op = get_op("_full")
+    return invoke(op, (), op.parse({"shape": _shape(shape), "dtype": dtype, "value": val}), out,
+                  _ctx(ctx))
+
+
+def arange(start, stop=None, step=1.0, repeat=1, infer_range=None, ctx=None, dtype=np.float32):
+    """Evenly spaced values in [start, stop), each repeated ``repeat`` times."""
+    op = get_op("_arange")
+    return invoke(op, (), op.parse({"start": start, "stop": stop, "step": step, "repeat": repeat,
+                                    "dtype": dtype}), None, _ctx(ctx))
+
+
+def linspace(start, stop, num, endpoint=True, ctx=None, dtype=np.float32):
+    """``num`` evenly spaced values from start to stop."""
+    op = get_op("_linspace")
+    return invoke(op, (), op.parse({"start": start, "stop": stop, "num": num,
+                                    "endpoint": endpoint, "dtype": dtype}), None, _ctx(ctx))
+
+
+def eye(N, M=0, k=0, ctx=None, dtype=None, **kwargs):
+    """A 2-D array with ones on the k-th diagonal."""
+    op = get_op("_eye")
+    return invoke(op, (), op.parse({"N": N, "M": M, "k": k, "dtype": dtype or "float32"}),
+                  kwargs.get("out"), _ctx(ctx))

@@ -1,0 +1,16 @@
+"""The op table: every op declared once, grouped by family. Importing this fills ``REGISTRY``.
+
+Families are listed explicitly; a new family module is added here.
+"""
+from . import conv, elemwise, indexing, init, linalg, nn, norm, pool, random, reduce, shape, sort
+from .opdef import NO_GRAD, REGISTRY, Domain, OpDef, Param, get_op
+
+__all__ = ["REGISTRY", "OpDef", "Param", "Domain", "NO_GRAD", "get_op", "FAMILIES", "all_ops"]
+
+FAMILIES = (elemwise, init, shape, reduce, sort, indexing, linalg, conv, pool, nn, norm, random)
+
+
+def all_ops():
+    """Every OpDef once (aliases folded), sorted by name."""
+    seen = {id(op): op for op in REGISTRY.values()}
+    return sorted(seen.values(), key=lambda op: op.name)

@@ -1,0 +1,78 @@
+"""Ops that create arrays from nothing but parameters: zeros, ones, full, arange, linspace, eye."""
+import math
+
+from .opdef import OpDef, Param, fail
+from .params import Bool, DType, Float, Int, OptFloat, Shape
+
+__all__ = []
+
+
+def _given_shape(attrs):
+    shape = attrs["shape"]
+    if any(s < 0 for s in shape):
+        fail(f"shape {shape} has a negative size", "sizes must be >= 0")
+    return shape
+
+
+def _given_dtype(attrs):
+    return attrs["dtype"]
+
+
+_SHAPE = Param("shape", Shape, (), "the output shape")
+_DTYPE = Param("dtype", DType, "float32", "the output type")
+
+_zeros = OpDef("_zeros", inputs=(), params=(_SHAPE, _DTYPE), shape=_given_shape,
+               dtype=_given_dtype, formula="out = 0", family="init")
+_ones = OpDef("_ones", inputs=(), params=(_SHAPE, _DTYPE), shape=_given_shape, dtype=_given_dtype,
+              formula="out = 1", family="init")
+_full = OpDef("_full", inputs=(), params=(_SHAPE, _DTYPE, Param("value", Float, doc="fill value")),
+              shape=_given_shape, dtype=_given_dtype, formula="out = value", family="init")
+
+
+def _arange_shape(attrs):
+    start, stop, step, repeat = attrs["start"], attrs["stop"], attrs["step"], attrs["repeat"]
+    if stop is None:
+        start, stop = 0.0, start
+    if step == 0:
+        fail("step must not be 0")
+    n = max(0, math.ceil((stop - start) / step))
+    return (n * repeat,)
+
+
+_arange = OpDef("_arange", inputs=(),
+                params=(Param("start", Float, doc="first value"),
+                        Param("stop", OptFloat, None, "end (excluded); None: start is the end"),
+                        Param("step", Float, 1.0, "spacing"),
+                        Param("repeat", Int, 1, "times each value repeats"),
+                        Param("infer_range", Bool, False, "unused outside symbols"),
+                        _DTYPE),
+                shape=_arange_shape, dtype=_given_dtype,
+                formula="out[i] = start + (i // repeat) * step", family="init")
+
+
+def _linspace_shape(attrs):
+    if attrs["num"] < 0:
+        fail(f"num must be >= 0, got {attrs['num']}")
+    return (attrs["num"],)
+
+
+_linspace = OpDef("_linspace", inputs=(),
+                  params=(Param("start", Float, doc="first value"), Param("stop", Float, doc="last value"),
+                          Param("num", Int, doc="number of values"),
+                          Param("endpoint", Bool, True, "include stop"), _DTYPE),
+                  shape=_linspace_shape, dtype=_given_dtype,
+                  formula="out[i] = start + i * (stop - start) / (num - endpoint)", family="init")
+
+
+def _eye_shape(attrs):
+    n, m = attrs["N"], attrs["M"]
+    return (n, m if m > 0 else n)
+
+
+_eye = OpDef("_eye", inputs=(),
+             params=(Param("N", Int, doc="rows"), Param("M", Int, 0, "columns (0: N)"),
+                     Param("k", Int, 0, "diagonal index: 0 main, >0 above, <0 below"), _DTYPE),
+             shape=_eye_shape, dtype=_given_dtype, formula="out[i, j] = (j - i == k)", family="init")
+
+zeros_like = OpDef("zeros_like", shape=lambda attrs, data: data, formula="out = 0", family="init")
+ones_like = OpDef("ones_like", shape=lambda attrs, data: data, formula="out = 1", family="init")

@@ -1,0 +1,27 @@
+"""The thread budget: one count of how many cores minimx may keep busy.
+
+Engine workers, BLAS and OpenMP loops all draw from the same cores. If each took every core, two
+independent matmuls on two engine workers would run four threads on two cores and slow down. So the
+engine keeps ``demand`` (ops ready or running) up to date, and a kernel that can split its work asks
+``kernel_threads()`` how many threads it may use: all cores when it runs alone, one when every core
+already has an op.
+"""
+from . import config
+
+__all__ = ["budget", "kernel_threads"]
+
+
+class _Budget:
+    __slots__ = ("total", "demand")
+
+    def __init__(self):
+        self.total = config.num_threads()
+        self.demand = 0    # written by the engine under its lock; read here without one (a hint)
+
+
+budget = _Budget()
+
+
+def kernel_threads():
+    """Threads a kernel may use now: the cores not claimed by other ready or running ops."""
+    return max(1, budget.total - budget.demand + 1)

@@ -1,0 +1,31 @@
+"""Shared test settings: a bounded hypothesis profile, the fixtures folder, engine/backend switches."""
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile("ci", max_examples=25, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.register_profile("thorough", max_examples=300, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+FIXTURES = Path(os.environ.get("MINIMX_FIXTURES",
+                               Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "mxnet-1.9.1"))
+
+
+@pytest.fixture
+def fixtures_dir():
+    if not FIXTURES.is_dir():
+        pytest.skip(f"MXNet fixtures not found at {FIXTURES} (set MINIMX_FIXTURES)")
+    return FIXTURES
+
+
+@pytest.fixture(params=["threaded", "naive"])
+def engine_kind(request):
+    """Run a test under both engines; the previous engine is restored afterwards."""
+    from minimx import engine
+    old = engine.get_engine().name
+    engine.set_engine(request.param)
+    yield request.param
+    engine.set_engine(old)
