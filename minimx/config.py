@@ -12,6 +12,8 @@ MINIMX_INLINE_LIMIT        an op whose estimated work is at most this many    16
                            elements runs on the pushing thread when ready
 MINIMX_NUM_THREADS         the thread budget: cores shared by engine          number of cores
                            workers, BLAS and OpenMP
+OMP_NUM_THREADS            caps the threads of one kernel (as it caps BLAS;   number of cores
+                           also ``OPENBLAS_NUM_THREADS``)
 MINIMX_BACKEND             ``cpu`` (Cython) or ``reference`` (numpy) for      cpu
                            ``mx.cpu()``
 MINIMX_OPENCL_DEVICE       OpenCL device used for ``mx.gpu()``: platform or   (GPUs only)
@@ -20,7 +22,7 @@ MINIMX_OPENCL_DEVICE       OpenCL device used for ``mx.gpu()``: platform or   (G
 """
 import os
 
-__all__ = ["engine_type", "cpu_worker_nthreads", "max_inflight", "inline_limit", "num_threads",
+__all__ = ["kernel_threads_cap", "engine_type", "cpu_worker_nthreads", "max_inflight", "inline_limit", "num_threads",
            "cpu_backend", "opencl_device"]
 
 
@@ -34,6 +36,15 @@ def _get(name, mxnet_name=None, default=None):
 def num_threads():
     """The thread budget: how many cores minimx may keep busy at once."""
     return max(1, int(_get("MINIMX_NUM_THREADS", default=os.cpu_count() or 1)))
+
+
+def kernel_threads_cap():
+    """The most threads one kernel may use, from OMP_NUM_THREADS/OPENBLAS_NUM_THREADS (None: no cap)."""
+    value = _get("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+    try:
+        return max(1, int(value)) if value is not None else None
+    except ValueError:
+        return None
 
 
 def engine_type():

@@ -12,10 +12,12 @@ __all__ = ["budget", "kernel_threads"]
 
 
 class _Budget:
-    __slots__ = ("total", "demand")
+    __slots__ = ("total", "kernel_cap", "demand")
 
     def __init__(self):
         self.total = config.num_threads()
+        # OMP_NUM_THREADS (or OPENBLAS_NUM_THREADS) caps one kernel's threads, as it caps BLAS.
+        self.kernel_cap = min(self.total, config.kernel_threads_cap() or self.total)
         self.demand = 0    # written by the engine under its lock; read here without one (a hint)
 
 
@@ -24,4 +26,4 @@ budget = _Budget()
 
 def kernel_threads():
     """Threads a kernel may use now: the cores not claimed by other ready or running ops."""
-    return max(1, budget.total - budget.demand + 1)
+    return max(1, min(budget.kernel_cap, budget.total - budget.demand + 1))

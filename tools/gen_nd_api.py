@@ -67,6 +67,10 @@ def _wrapper(op, var):
     else:
         sig = [f"{n}=None" for n in op.inputs]
         inputs = "(" + "".join(f"{n}, " for n in op.inputs).rstrip(" ") + ")" if op.inputs else "()"
+        if len(op.inputs) > 2:
+            # As in MXNet, an input left as None is not passed (FullyConnected with no_bias=True
+            # has two inputs); the op's shape rule checks the count. Ops of 1-2 inputs skip this.
+            inputs = f"tuple(x for x in {inputs} if x is not None)"
         sig += [f"{p.name}={_default_repr(p)}" for p in params]
     sig += ["out=None", "name=None", "**kwargs"]
     given = "".join(f"{p.name}={p.name}, " for p in params)
@@ -76,7 +80,8 @@ def _wrapper(op, var):
         f"{var}.parse(kwargs)"
     text = f"def {op.name}({', '.join(sig)}):\n{_docstring(op)}\n"
     if not op.inputs:
-        text += f"    return invoke({var}, (), {attrs}, out, kwargs.pop('ctx', None))\n"
+        ctx = "ctx" if "ctx" in op.param_names else "kwargs.pop('ctx', None)"
+        text += f"    return invoke({var}, (), {attrs}, out, {ctx})\n"
     else:
         text += f"    return invoke({var}, {inputs}, {attrs}, out)\n"
     return text
@@ -94,8 +99,8 @@ def generate(family):
            "from ..ops.opdef import REQUIRED",
            "from .invoke import invoke",
            "",
-           "__all__ = [" + ", ".join(repr(n) for op in fam_ops if not op.name.startswith("_")
-                                     for n in (op.name,) + op.aliases) + "]",
+           "__all__ = [" + ", ".join(repr(n) for op in fam_ops for n in (op.name,) + op.aliases
+                                     if not n.startswith("_")) + "]",
            ""]
     for op in fam_ops:
         var = f"_{op.name}_op" if not op.name.startswith("_") else f"{op.name}_op"
@@ -118,8 +123,9 @@ def imports_block():
     lines = [BEGIN]
     for family in ops.FAMILIES:
         fam_name = family.__name__.rsplit(".", 1)[1]
-        names = sorted(n for op in ops.all_ops() if op.family == fam_name and not op.name.startswith("_")
-                       for n in (op.name,) + op.aliases)
+        # Public names: an underscore op may have a public alias (_linalg_gemm2 -> linalg_gemm2).
+        names = sorted(n for op in ops.all_ops() if op.family == fam_name
+                       for n in (op.name,) + op.aliases if not n.startswith("_"))
         if not names:
             continue
         lines.append(f"from .gen_{fam_name} import (  # noqa: F401")

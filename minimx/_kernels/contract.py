@@ -28,9 +28,7 @@ __all__ = ["Backend", "HostStorage"]
 class HostStorage:
     """Storage functions for backends that keep arrays in host memory as numpy arrays."""
 
-    @staticmethod
-    def alloc(shape, dtype):
-        return np.empty(shape, dtype)
+    alloc = staticmethod(np.empty)   # alloc(shape, dtype): a fresh uninitialised buffer
 
     @staticmethod
     def view(buf, offset, shape):

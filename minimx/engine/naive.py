@@ -8,6 +8,7 @@ that programs behave the same under both.
 import threading
 import time
 
+from ..threads import budget
 from .errors import check_vars, push_site, wrap_failure
 from .var import Opr
 
@@ -37,6 +38,7 @@ class NaiveEngine:
                     break
         if failure is None:
             start = time.perf_counter() if self.profiling else 0.0
+            budget.demand += 1   # this op holds a core: kernels split over the rest
             try:
                 fn()
             except BaseException as e:  # noqa: BLE001 - every failure is stored, then re-raised at a wait
@@ -44,6 +46,8 @@ class NaiveEngine:
                 failure = wrap_failure(opr, e)
                 with self._lock:
                     self._failures.append(failure)
+            finally:
+                budget.demand -= 1
             if self.profiling:
                 self.records.append((name, start, time.perf_counter(), threading.current_thread().name))
         if failure is not None:

@@ -20,7 +20,7 @@ import threading
 import time
 
 from ..threads import budget
-from .errors import check_vars, push_site, wrap_failure
+from .errors import OpFailure, check_vars, push_site
 from .var import Opr
 
 __all__ = ["ThreadedEngine"]
@@ -42,32 +42,56 @@ class ThreadedEngine:
         self._pending = 0              # pushed and not finished (inline ops included)
         self._queued = 0               # pushed, not inline, not finished: what backpressure bounds
         self._failures = []            # failures not yet raised by wait_all
+        self._waiting_room = 0         # pushers blocked by backpressure
+        self._waiting_all = 0          # threads in wait_all
         self._queues = {}              # device key -> SimpleQueue of ready ops
         self._threads = []
 
     # -- pushing ---------------------------------------------------------------------------------
     def push(self, fn, reads, writes, ctx=None, name="op", inline=False):
-        opr = Opr(fn, reads, writes, name, ctx)
         with self._lock:
-            if not inline:
-                while self._queued >= self.max_inflight:
-                    self._room.wait()
-                self._queued += 1
-            self._pending += 1
-            wait = len(reads) + len(writes) + 1   # +1: not ready until all are appended
-            opr.wait = wait
-            granted = 1
-            for v in reads:
-                if v.append_read(opr):
-                    granted += 1
-            for v in writes:
-                if v.append_write(opr):
-                    granted += 1
-            opr.wait = wait - granted
-            ready = opr.wait == 0
-            if ready:
+            if inline and _all_free(reads, writes):
+                # Fast path: nothing runs or waits on these variables, so claim them (rules 1 and 2
+                # with empty queues) and run the op here, without building an Opr.
+                for v in reads:
+                    v._readers += 1
+                for v in writes:
+                    v._writing = True
+                self._pending += 1
                 budget.demand += 1
-        if not ready:
+                claimed = True
+            else:
+                claimed = False
+                opr = Opr(fn, reads, writes, name, ctx)
+                if not inline:
+                    while self._queued >= self.max_inflight:
+                        self._waiting_room += 1
+                        self._room.wait()
+                        self._waiting_room -= 1
+                    self._queued += 1
+                self._pending += 1
+                wait = len(reads) + len(writes)
+                for v in reads:
+                    if v.append_read(opr):
+                        wait -= 1
+                for v in writes:
+                    if v.append_write(opr):
+                        wait -= 1
+                opr.wait = wait
+                if wait == 0:
+                    budget.demand += 1
+        if claimed:
+            failure = _failure_of(reads, writes)
+            if failure is None:
+                try:
+                    fn()
+                except BaseException as e:  # noqa: BLE001 - stored and re-raised at a wait
+                    failure = self._record_failure(name, push_site(), e)
+            ready = self._finish(reads, writes, failure, True)
+            # Other threads may have queued ops on these variables while this one ran.
+            for r in ready:
+                self._queue_for(r.ctx).put(r)
+        elif wait:
             opr.where = push_site()
         elif inline:
             self._execute(opr, True)
@@ -103,48 +127,17 @@ class ThreadedEngine:
 
     def _execute(self, opr, inline):
         """Run one ready op, finish it, and return one newly ready op for this thread to run next."""
-        failure = None
-        for v in opr.reads:
-            if v.exc is not None:
-                failure = v.exc
-                break
-        if failure is None:
-            for v in opr.writes:
-                if v.exc is not None:
-                    failure = v.exc
-                    break
+        failure = _failure_of(opr.reads, opr.writes)
         if failure is None:
             start = time.perf_counter() if self.profiling else 0.0
             try:
                 opr.fn()
             except BaseException as e:  # noqa: BLE001 - stored and re-raised at a wait
-                if opr.where is None:
-                    opr.where = push_site()
-                failure = wrap_failure(opr, e)
-                with self._lock:
-                    self._failures.append(failure)
+                failure = self._record_failure(opr.name, opr.where or push_site(), e)
             if self.profiling:
                 self.records.append((opr.name, start, time.perf_counter(),
                                      threading.current_thread().name))
-        return self._complete(opr, failure, inline)
-
-    def _complete(self, opr, failure, inline):
-        ready = []
-        with self._lock:
-            for v in opr.reads:
-                v.complete_read(ready)
-            for v in opr.writes:
-                if failure is not None:
-                    v.exc = failure
-                v.complete_write(ready)
-            budget.demand += len(ready) - 1
-            self._pending -= 1
-            if not inline:
-                self._queued -= 1
-                if self._queued < self.max_inflight:
-                    self._room.notify()
-            if self._pending == 0:
-                self._all_done.notify_all()
+        ready = self._finish(opr.reads, opr.writes, failure, inline)
         if opr.done is not None:
             opr.done.set()
         if not ready:
@@ -154,14 +147,42 @@ class ThreadedEngine:
             for r in ready:
                 self._queue_for(r.ctx).put(r)
             return None
-        for r in ready[1:]:
-            self._queue_for(r.ctx).put(r)
-        first = ready[0]
-        # Stay on this worker only if the op belongs to this worker's device.
-        if self._queue_for(first.ctx) is self._queue_for(opr.ctx):
-            return first
-        self._queue_for(first.ctx).put(first)
-        return None
+        mine = self._queue_for(opr.ctx)
+        first = None
+        for r in ready:
+            q = self._queue_for(r.ctx)
+            # Run one op of this worker's own device next on this thread; queue the others.
+            if first is None and q is mine:
+                first = r
+            else:
+                q.put(r)
+        return first
+
+    def _record_failure(self, name, where, exc):
+        failure = OpFailure(name, where, exc)
+        with self._lock:
+            self._failures.append(failure)
+        return failure
+
+    def _finish(self, reads, writes, failure, inline):
+        """Rules 3 and 4 on every variable of a finished op; returns the ops that became ready."""
+        ready = []
+        with self._lock:
+            for v in reads:
+                v.complete_read(ready)
+            for v in writes:
+                if failure is not None:
+                    v.exc = failure
+                v.complete_write(ready)
+            budget.demand += len(ready) - 1
+            self._pending -= 1
+            if not inline:
+                self._queued -= 1
+                if self._waiting_room:
+                    self._room.notify()
+            if self._pending == 0 and self._waiting_all:
+                self._all_done.notify_all()
+        return ready
 
     # -- waiting ---------------------------------------------------------------------------------
     def wait_for_var(self, var):
@@ -186,7 +207,9 @@ class ThreadedEngine:
     def wait_all(self):
         with self._lock:
             while self._pending:
+                self._waiting_all += 1
                 self._all_done.wait()
+                self._waiting_all -= 1
             failures, self._failures = self._failures, []
         if failures:
             failures[0].raise_()
@@ -195,7 +218,9 @@ class ThreadedEngine:
         """Finish queued work and stop the workers (used when switching engines)."""
         with self._lock:
             while self._pending:
+                self._waiting_all += 1
                 self._all_done.wait()
+                self._waiting_all -= 1
             threads, self._threads, self._queues = self._threads, [], {}
         for _, q in threads:
             q.put(_STOP)
@@ -205,3 +230,25 @@ class ThreadedEngine:
 
 def _nothing():
     pass
+
+
+def _all_free(reads, writes):
+    """True if no op runs or waits on any of the variables (the op could run at once, alone)."""
+    for v in reads:
+        if v._writing or v._queue:
+            return False
+    for v in writes:
+        if v._writing or v._readers or v._queue:
+            return False
+    return True
+
+
+def _failure_of(reads, writes):
+    """The stored failure of the first failed variable the op reads or writes (None if none)."""
+    for v in reads:
+        if v.exc is not None:
+            return v.exc
+    for v in writes:
+        if v.exc is not None:
+            return v.exc
+    return None

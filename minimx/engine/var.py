@@ -47,7 +47,7 @@ class Var:
     __slots__ = ("_queue", "_readers", "_writing", "exc", "__weakref__")
 
     def __init__(self):
-        self._queue = deque()   # (opr, is_write) waiting, in push order
+        self._queue = None      # deque of (opr, is_write) waiting, in push order; made when needed
         self._readers = 0       # running readers
         self._writing = False   # a writer is running
         self.exc = None
@@ -61,6 +61,8 @@ class Var:
         if not self._writing and not self._queue:
             self._readers += 1
             return True
+        if self._queue is None:
+            self._queue = deque()
         self._queue.append((opr, False))
         return False
 
@@ -69,6 +71,8 @@ class Var:
         if not self._writing and not self._readers and not self._queue:
             self._writing = True
             return True
+        if self._queue is None:
+            self._queue = deque()
         self._queue.append((opr, True))
         return False
 
@@ -99,4 +103,4 @@ class Var:
 
     def __repr__(self):
         return (f"<Var readers={self._readers} writing={self._writing} "
-                f"queued={len(self._queue)}{' failed' if self.exc else ''}>")
+                f"queued={len(self._queue or ())}{' failed' if self.exc else ''}>")

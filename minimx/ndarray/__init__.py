@@ -4,22 +4,73 @@ import sys
 from ..engine import wait_all as waitall
 from . import invoke as _invoke
 from .creation import arange, array, empty, eye, from_numpy, full, linspace, ones, zeros
+from .io import load, load_frombuffer, save
+from .arith import (add, divide, equal, greater, greater_equal, lesser, lesser_equal, logical_and,
+                    logical_or, logical_xor, maximum, minimum, modulo, multiply, not_equal, power,
+                    subtract, true_divide)
 from .ndarray import NDArray
 
 # BEGIN generated imports (tools/gen_nd_api.py)
 from .gen_elemwise import (  # noqa: F401
-    Cast, abs, broadcast_add, broadcast_div, broadcast_equal, broadcast_greater,
-    broadcast_greater_equal, broadcast_lesser, broadcast_lesser_equal, broadcast_maximum,
-    broadcast_minimum, broadcast_minus, broadcast_mod, broadcast_mul, broadcast_not_equal,
-    broadcast_plus, broadcast_power, broadcast_sub, cast, exp, negative,
+    Cast, abs, arccos, arccosh, arcsin, arcsinh, arctan, arctanh, broadcast_add, broadcast_div,
+    broadcast_equal, broadcast_greater, broadcast_greater_equal, broadcast_hypot, broadcast_lesser,
+    broadcast_lesser_equal, broadcast_logical_and, broadcast_logical_or, broadcast_logical_xor,
+    broadcast_maximum, broadcast_minimum, broadcast_minus, broadcast_mod, broadcast_mul,
+    broadcast_not_equal, broadcast_plus, broadcast_power, broadcast_sub, cast, cbrt, ceil, clip,
+    cos, cosh, degrees, elemwise_add, elemwise_div, elemwise_mul, elemwise_sub, erf, erfinv, exp,
+    expm1, fix, floor, gamma, gammaln, hard_sigmoid, identity, log, log10, log1p, log2,
+    logical_not, negative, radians, rcbrt, reciprocal, relu, rint, round, rsqrt, sigmoid, sign,
+    sin, sinh, softsign, sqrt, square, tan, tanh, trunc,
 )
 from .gen_init import (  # noqa: F401
     ones_like, zeros_like,
 )
 from .gen_shape import (  # noqa: F401
-    Reshape, reshape, transpose,
+    Concat, Flatten, Pad, Reshape, SliceChannel, SwapAxis, broadcast_axes, broadcast_axis,
+    broadcast_like, broadcast_to, concat, crop, depth_to_space, diag, expand_dims, flatten, flip,
+    pad, repeat, reshape, reshape_like, reverse, shape_array, size_array, slice, slice_axis,
+    slice_like, space_to_depth, split, squeeze, stack, swapaxes, tile, transpose, where,
+)
+from .gen_reduce import (  # noqa: F401
+    argmax, argmax_channel, argmin, cumsum, max, max_axis, mean, min, min_axis, moments, nanprod,
+    nansum, norm, prod, sum, sum_axis,
+)
+from .gen_sort import (  # noqa: F401
+    argsort, sort, topk,
+)
+from .gen_indexing import (  # noqa: F401
+    Embedding, SequenceMask, batch_take, choose_element_0index, gather_nd, one_hot, pick,
+    scatter_nd, take,
+)
+from .gen_linalg import (  # noqa: F401
+    FullyConnected, batch_dot, dot, khatri_rao, linalg_gemm, linalg_gemm2, linalg_potrf,
+    linalg_syrk, linalg_trsm,
+)
+from .gen_conv import (  # noqa: F401
+    Convolution, Deconvolution,
+)
+from .gen_pool import (  # noqa: F401
+    Pooling,
+)
+from .gen_nn import (  # noqa: F401
+    Activation, BlockGrad, Dropout, ElementWiseSum, LeakyReLU, LinearRegressionOutput,
+    LogisticRegressionOutput, MAERegressionOutput, MakeLoss, Softmax, SoftmaxActivation,
+    SoftmaxOutput, add_n, log_softmax, make_loss, smooth_l1, softmax, softmax_cross_entropy,
+    softmin, stop_gradient,
+)
+from .gen_norm import (  # noqa: F401
+    BatchNorm, GroupNorm, InstanceNorm, L2Normalization, LRN, LayerNorm,
+)
+from .gen_random import (  # noqa: F401
+    normal, random_exponential, random_gamma, random_generalized_negative_binomial,
+    random_negative_binomial, random_normal, random_poisson, random_randint, random_uniform,
+    sample_exponential, sample_gamma, sample_generalized_negative_binomial, sample_multinomial,
+    sample_negative_binomial, sample_normal, sample_poisson, sample_uniform, shuffle, uniform,
 )
 # END generated imports
+
+from . import linalg  # noqa: E402  (mx.nd.linalg.gemm2 & co., over the wrappers above)
+from . import random  # mx.nd.random (it uses the generated wrappers above)
 
 # Composite ops are written against this namespace (F = mx.nd).
 _invoke.set_composite_namespace(sys.modules[__name__])

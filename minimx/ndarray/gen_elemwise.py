@@ -7,34 +7,64 @@ from ..ops import get_op
 from ..ops.opdef import REQUIRED
 from .invoke import invoke
 
-__all__ = ['Cast', 'cast', 'abs', 'broadcast_add', 'broadcast_plus', 'broadcast_div', 'broadcast_equal', 'broadcast_greater', 'broadcast_greater_equal', 'broadcast_lesser', 'broadcast_lesser_equal', 'broadcast_maximum', 'broadcast_minimum', 'broadcast_mod', 'broadcast_mul', 'broadcast_not_equal', 'broadcast_power', 'broadcast_sub', 'broadcast_minus', 'exp', 'negative']
+__all__ = ['Cast', 'cast', 'identity', 'abs', 'arccos', 'arccosh', 'arcsin', 'arcsinh', 'arctan', 'arctanh', 'broadcast_add', 'broadcast_plus', 'broadcast_div', 'broadcast_equal', 'broadcast_greater', 'broadcast_greater_equal', 'broadcast_hypot', 'broadcast_lesser', 'broadcast_lesser_equal', 'broadcast_logical_and', 'broadcast_logical_or', 'broadcast_logical_xor', 'broadcast_maximum', 'broadcast_minimum', 'broadcast_mod', 'broadcast_mul', 'broadcast_not_equal', 'broadcast_power', 'broadcast_sub', 'broadcast_minus', 'cbrt', 'ceil', 'clip', 'cos', 'cosh', 'degrees', 'elemwise_add', 'elemwise_div', 'elemwise_mul', 'elemwise_sub', 'erf', 'erfinv', 'exp', 'expm1', 'fix', 'floor', 'gamma', 'gammaln', 'hard_sigmoid', 'log', 'log10', 'log1p', 'log2', 'logical_not', 'negative', 'radians', 'rcbrt', 'reciprocal', 'relu', 'rint', 'round', 'rsqrt', 'sigmoid', 'sign', 'sin', 'sinh', 'softsign', 'sqrt', 'square', 'tan', 'tanh', 'trunc']
 
 _Cast_op = get_op('Cast')
 _copy_op = get_op('_copy')
 _div_scalar_op = get_op('_div_scalar')
+_equal_op = get_op('_equal')
 _equal_scalar_op = get_op('_equal_scalar')
+_greater_op = get_op('_greater')
+_greater_equal_op = get_op('_greater_equal')
 _greater_equal_scalar_op = get_op('_greater_equal_scalar')
 _greater_scalar_op = get_op('_greater_scalar')
+_hypot_op = get_op('_hypot')
+_hypot_scalar_op = get_op('_hypot_scalar')
+_lesser_op = get_op('_lesser')
+_lesser_equal_op = get_op('_lesser_equal')
 _lesser_equal_scalar_op = get_op('_lesser_equal_scalar')
 _lesser_scalar_op = get_op('_lesser_scalar')
+_logical_and_op = get_op('_logical_and')
+_logical_and_scalar_op = get_op('_logical_and_scalar')
+_logical_or_op = get_op('_logical_or')
+_logical_or_scalar_op = get_op('_logical_or_scalar')
+_logical_xor_op = get_op('_logical_xor')
+_logical_xor_scalar_op = get_op('_logical_xor_scalar')
+_maximum_op = get_op('_maximum')
+_maximum_scalar_op = get_op('_maximum_scalar')
+_minimum_op = get_op('_minimum')
+_minimum_scalar_op = get_op('_minimum_scalar')
 _minus_scalar_op = get_op('_minus_scalar')
+_mod_op = get_op('_mod')
 _mod_scalar_op = get_op('_mod_scalar')
 _mul_scalar_op = get_op('_mul_scalar')
+_not_equal_op = get_op('_not_equal')
 _not_equal_scalar_op = get_op('_not_equal_scalar')
 _plus_scalar_op = get_op('_plus_scalar')
+_power_op = get_op('_power')
 _power_scalar_op = get_op('_power_scalar')
 _rdiv_scalar_op = get_op('_rdiv_scalar')
 _rminus_scalar_op = get_op('_rminus_scalar')
 _rmod_scalar_op = get_op('_rmod_scalar')
 _rpower_scalar_op = get_op('_rpower_scalar')
 _abs_op = get_op('abs')
+_arccos_op = get_op('arccos')
+_arccosh_op = get_op('arccosh')
+_arcsin_op = get_op('arcsin')
+_arcsinh_op = get_op('arcsinh')
+_arctan_op = get_op('arctan')
+_arctanh_op = get_op('arctanh')
 _broadcast_add_op = get_op('broadcast_add')
 _broadcast_div_op = get_op('broadcast_div')
 _broadcast_equal_op = get_op('broadcast_equal')
 _broadcast_greater_op = get_op('broadcast_greater')
 _broadcast_greater_equal_op = get_op('broadcast_greater_equal')
+_broadcast_hypot_op = get_op('broadcast_hypot')
 _broadcast_lesser_op = get_op('broadcast_lesser')
 _broadcast_lesser_equal_op = get_op('broadcast_lesser_equal')
+_broadcast_logical_and_op = get_op('broadcast_logical_and')
+_broadcast_logical_or_op = get_op('broadcast_logical_or')
+_broadcast_logical_xor_op = get_op('broadcast_logical_xor')
 _broadcast_maximum_op = get_op('broadcast_maximum')
 _broadcast_minimum_op = get_op('broadcast_minimum')
 _broadcast_mod_op = get_op('broadcast_mod')
@@ -42,12 +72,52 @@ _broadcast_mul_op = get_op('broadcast_mul')
 _broadcast_not_equal_op = get_op('broadcast_not_equal')
 _broadcast_power_op = get_op('broadcast_power')
 _broadcast_sub_op = get_op('broadcast_sub')
+_cbrt_op = get_op('cbrt')
+_ceil_op = get_op('ceil')
+_clip_op = get_op('clip')
+_cos_op = get_op('cos')
+_cosh_op = get_op('cosh')
+_degrees_op = get_op('degrees')
+_elemwise_add_op = get_op('elemwise_add')
+_elemwise_div_op = get_op('elemwise_div')
+_elemwise_mul_op = get_op('elemwise_mul')
+_elemwise_sub_op = get_op('elemwise_sub')
+_erf_op = get_op('erf')
+_erfinv_op = get_op('erfinv')
 _exp_op = get_op('exp')
+_expm1_op = get_op('expm1')
+_fix_op = get_op('fix')
+_floor_op = get_op('floor')
+_gamma_op = get_op('gamma')
+_gammaln_op = get_op('gammaln')
+_hard_sigmoid_op = get_op('hard_sigmoid')
+_log_op = get_op('log')
+_log10_op = get_op('log10')
+_log1p_op = get_op('log1p')
+_log2_op = get_op('log2')
+_logical_not_op = get_op('logical_not')
 _negative_op = get_op('negative')
+_radians_op = get_op('radians')
+_rcbrt_op = get_op('rcbrt')
+_reciprocal_op = get_op('reciprocal')
+_relu_op = get_op('relu')
+_rint_op = get_op('rint')
+_round_op = get_op('round')
+_rsqrt_op = get_op('rsqrt')
+_sigmoid_op = get_op('sigmoid')
+_sign_op = get_op('sign')
+_sin_op = get_op('sin')
+_sinh_op = get_op('sinh')
+_softsign_op = get_op('softsign')
+_sqrt_op = get_op('sqrt')
+_square_op = get_op('square')
+_tan_op = get_op('tan')
+_tanh_op = get_op('tanh')
+_trunc_op = get_op('trunc')
 
 
 def Cast(data=None, dtype=REQUIRED, out=None, name=None, **kwargs):
-    """The Cast operator.
+    """Convert to another dtype; floats to integers truncate toward zero.
 
     ``out = (dtype) data``
 
@@ -70,7 +140,7 @@ def Cast(data=None, dtype=REQUIRED, out=None, name=None, **kwargs):
 cast = Cast
 
 def _copy(data=None, out=None, name=None, **kwargs):
-    """The _copy operator.
+    """A copy of the input (any dtype, bool included).
 
     ``out = data``
 
@@ -90,8 +160,8 @@ def _copy(data=None, out=None, name=None, **kwargs):
 
 identity = _copy
 
-def _div_scalar(data=None, scalar=1.0, out=None, name=None, **kwargs):
-    """The _div_scalar operator.
+def _div_scalar(data=None, scalar=1.0, is_int=True, out=None, name=None, **kwargs):
+    """Divides by a scalar; integers divide truncating toward zero.
 
     ``out = data / scalar``
 
@@ -100,7 +170,9 @@ def _div_scalar(data=None, scalar=1.0, out=None, name=None, **kwargs):
     data : NDArray
         Input array.
     scalar : float, default=1.0
-        the scalar operand
+        the scalar operand (cast to the array's dtype)
+    is_int : boolean, default=True
+        whether the scalar is an integer; False makes an integer array give float64
     out : NDArray, optional
         The output array to write into.
 
@@ -109,11 +181,35 @@ def _div_scalar(data=None, scalar=1.0, out=None, name=None, **kwargs):
     NDArray or list of NDArrays
         See the declaration ``minimx.ops.elemwise._div_scalar``.
     """
-    return invoke(_div_scalar_op, (data,), _div_scalar_op.parse(dict(kwargs, scalar=scalar)), out)
+    return invoke(_div_scalar_op, (data,), _div_scalar_op.parse(dict(kwargs, scalar=scalar, is_int=is_int)), out)
 
+_DivScalar = _div_scalar
 
-def _equal_scalar(data=None, scalar=1.0, out=None, name=None, **kwargs):
-    """The _equal_scalar operator.
+def _equal(lhs=None, rhs=None, out=None, name=None, **kwargs):
+    """1 where equal, else 0. Both inputs must have the same shape.
+
+    ``out = (lhs == rhs)``
+
+    Parameters
+    ----------
+    lhs : NDArray
+        Input array.
+    rhs : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise._equal``.
+    """
+    return invoke(_equal_op, (lhs, rhs,), _equal_op.parse(kwargs), out)
+
+_Equal = _equal
+
+def _equal_scalar(data=None, scalar=1.0, is_int=True, out=None, name=None, **kwargs):
+    """1 where equal, else 0.
 
     ``out = (data == scalar)``
 
@@ -122,7 +218,9 @@ def _equal_scalar(data=None, scalar=1.0, out=None, name=None, **kwargs):
     data : NDArray
         Input array.
     scalar : float, default=1.0
-        the scalar operand
+        the scalar operand (cast to the array's dtype)
+    is_int : boolean, default=True
+        whether the scalar is an integer; False makes an integer array give float64
     out : NDArray, optional
         The output array to write into.
 
@@ -131,11 +229,58 @@ def _equal_scalar(data=None, scalar=1.0, out=None, name=None, **kwargs):
     NDArray or list of NDArrays
         See the declaration ``minimx.ops.elemwise._equal_scalar``.
     """
-    return invoke(_equal_scalar_op, (data,), _equal_scalar_op.parse(dict(kwargs, scalar=scalar)), out)
+    return invoke(_equal_scalar_op, (data,), _equal_scalar_op.parse(dict(kwargs, scalar=scalar, is_int=is_int)), out)
 
+_EqualScalar = _equal_scalar
 
-def _greater_equal_scalar(data=None, scalar=1.0, out=None, name=None, **kwargs):
-    """The _greater_equal_scalar operator.
+def _greater(lhs=None, rhs=None, out=None, name=None, **kwargs):
+    """1 where lhs > rhs, else 0. Both inputs must have the same shape.
+
+    ``out = (lhs > rhs)``
+
+    Parameters
+    ----------
+    lhs : NDArray
+        Input array.
+    rhs : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise._greater``.
+    """
+    return invoke(_greater_op, (lhs, rhs,), _greater_op.parse(kwargs), out)
+
+_Greater = _greater
+
+def _greater_equal(lhs=None, rhs=None, out=None, name=None, **kwargs):
+    """1 where lhs >= rhs, else 0. Both inputs must have the same shape.
+
+    ``out = (lhs >= rhs)``
+
+    Parameters
+    ----------
+    lhs : NDArray
+        Input array.
+    rhs : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise._greater_equal``.
+    """
+    return invoke(_greater_equal_op, (lhs, rhs,), _greater_equal_op.parse(kwargs), out)
+
+_Greater_Equal = _greater_equal
+
+def _greater_equal_scalar(data=None, scalar=1.0, is_int=True, out=None, name=None, **kwargs):
+    """1 where greater or equal, else 0.
 
     ``out = (data >= scalar)``
 
@@ -144,7 +289,9 @@ def _greater_equal_scalar(data=None, scalar=1.0, out=None, name=None, **kwargs):
     data : NDArray
         Input array.
     scalar : float, default=1.0
-        the scalar operand
+        the scalar operand (cast to the array's dtype)
+    is_int : boolean, default=True
+        whether the scalar is an integer; False makes an integer array give float64
     out : NDArray, optional
         The output array to write into.
 
@@ -153,11 +300,12 @@ def _greater_equal_scalar(data=None, scalar=1.0, out=None, name=None, **kwargs):
     NDArray or list of NDArrays
         See the declaration ``minimx.ops.elemwise._greater_equal_scalar``.
     """
-    return invoke(_greater_equal_scalar_op, (data,), _greater_equal_scalar_op.parse(dict(kwargs, scalar=scalar)), out)
+    return invoke(_greater_equal_scalar_op, (data,), _greater_equal_scalar_op.parse(dict(kwargs, scalar=scalar, is_int=is_int)), out)
 
+_GreaterEqualScalar = _greater_equal_scalar
 
-def _greater_scalar(data=None, scalar=1.0, out=None, name=None, **kwargs):
-    """The _greater_scalar operator.
+def _greater_scalar(data=None, scalar=1.0, is_int=True, out=None, name=None, **kwargs):
+    """1 where greater, else 0.
 
     ``out = (data > scalar)``
 
@@ -166,7 +314,9 @@ def _greater_scalar(data=None, scalar=1.0, out=None, name=None, **kwargs):
     data : NDArray
         Input array.
     scalar : float, default=1.0
-        the scalar operand
+        the scalar operand (cast to the array's dtype)
+    is_int : boolean, default=True
+        whether the scalar is an integer; False makes an integer array give float64
     out : NDArray, optional
         The output array to write into.
 
@@ -175,11 +325,106 @@ def _greater_scalar(data=None, scalar=1.0, out=None, name=None, **kwargs):
     NDArray or list of NDArrays
         See the declaration ``minimx.ops.elemwise._greater_scalar``.
     """
-    return invoke(_greater_scalar_op, (data,), _greater_scalar_op.parse(dict(kwargs, scalar=scalar)), out)
+    return invoke(_greater_scalar_op, (data,), _greater_scalar_op.parse(dict(kwargs, scalar=scalar, is_int=is_int)), out)
 
+_GreaterScalar = _greater_scalar
 
-def _lesser_equal_scalar(data=None, scalar=1.0, out=None, name=None, **kwargs):
-    """The _lesser_equal_scalar operator.
+def _hypot(lhs=None, rhs=None, out=None, name=None, **kwargs):
+    """Hypotenuse. Both inputs must have the same shape.
+
+    ``out = sqrt(lhs^2 + rhs^2)``
+
+    Parameters
+    ----------
+    lhs : NDArray
+        Input array.
+    rhs : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise._hypot``.
+    """
+    return invoke(_hypot_op, (lhs, rhs,), _hypot_op.parse(kwargs), out)
+
+_Hypot = _hypot
+
+def _hypot_scalar(data=None, scalar=1.0, is_int=True, out=None, name=None, **kwargs):
+    """Hypotenuse with a scalar leg.
+
+    ``out = sqrt(data^2 + scalar^2)``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    scalar : float, default=1.0
+        the scalar operand (cast to the array's dtype)
+    is_int : boolean, default=True
+        whether the scalar is an integer; False makes an integer array give float64
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise._hypot_scalar``.
+    """
+    return invoke(_hypot_scalar_op, (data,), _hypot_scalar_op.parse(dict(kwargs, scalar=scalar, is_int=is_int)), out)
+
+_HypotScalar = _hypot_scalar
+
+def _lesser(lhs=None, rhs=None, out=None, name=None, **kwargs):
+    """1 where lhs < rhs, else 0. Both inputs must have the same shape.
+
+    ``out = (lhs < rhs)``
+
+    Parameters
+    ----------
+    lhs : NDArray
+        Input array.
+    rhs : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise._lesser``.
+    """
+    return invoke(_lesser_op, (lhs, rhs,), _lesser_op.parse(kwargs), out)
+
+_Lesser = _lesser
+
+def _lesser_equal(lhs=None, rhs=None, out=None, name=None, **kwargs):
+    """1 where lhs <= rhs, else 0. Both inputs must have the same shape.
+
+    ``out = (lhs <= rhs)``
+
+    Parameters
+    ----------
+    lhs : NDArray
+        Input array.
+    rhs : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise._lesser_equal``.
+    """
+    return invoke(_lesser_equal_op, (lhs, rhs,), _lesser_equal_op.parse(kwargs), out)
+
+_Lesser_Equal = _lesser_equal
+
+def _lesser_equal_scalar(data=None, scalar=1.0, is_int=True, out=None, name=None, **kwargs):
+    """1 where less or equal, else 0.
 
     ``out = (data <= scalar)``
 
@@ -188,7 +433,9 @@ def _lesser_equal_scalar(data=None, scalar=1.0, out=None, name=None, **kwargs):
     data : NDArray
         Input array.
     scalar : float, default=1.0
-        the scalar operand
+        the scalar operand (cast to the array's dtype)
+    is_int : boolean, default=True
+        whether the scalar is an integer; False makes an integer array give float64
     out : NDArray, optional
         The output array to write into.
 
@@ -197,11 +444,12 @@ def _lesser_equal_scalar(data=None, scalar=1.0, out=None, name=None, **kwargs):
     NDArray or list of NDArrays
         See the declaration ``minimx.ops.elemwise._lesser_equal_scalar``.
     """
-    return invoke(_lesser_equal_scalar_op, (data,), _lesser_equal_scalar_op.parse(dict(kwargs, scalar=scalar)), out)
+    return invoke(_lesser_equal_scalar_op, (data,), _lesser_equal_scalar_op.parse(dict(kwargs, scalar=scalar, is_int=is_int)), out)
 
+_LesserEqualScalar = _lesser_equal_scalar
 
-def _lesser_scalar(data=None, scalar=1.0, out=None, name=None, **kwargs):
-    """The _lesser_scalar operator.
+def _lesser_scalar(data=None, scalar=1.0, is_int=True, out=None, name=None, **kwargs):
+    """1 where less, else 0.
 
     ``out = (data < scalar)``
 
@@ -210,7 +458,9 @@ def _lesser_scalar(data=None, scalar=1.0, out=None, name=None, **kwargs):
     data : NDArray
         Input array.
     scalar : float, default=1.0
-        the scalar operand
+        the scalar operand (cast to the array's dtype)
+    is_int : boolean, default=True
+        whether the scalar is an integer; False makes an integer array give float64
     out : NDArray, optional
         The output array to write into.
 
@@ -219,11 +469,252 @@ def _lesser_scalar(data=None, scalar=1.0, out=None, name=None, **kwargs):
     NDArray or list of NDArrays
         See the declaration ``minimx.ops.elemwise._lesser_scalar``.
     """
-    return invoke(_lesser_scalar_op, (data,), _lesser_scalar_op.parse(dict(kwargs, scalar=scalar)), out)
+    return invoke(_lesser_scalar_op, (data,), _lesser_scalar_op.parse(dict(kwargs, scalar=scalar, is_int=is_int)), out)
 
+_LesserScalar = _lesser_scalar
 
-def _minus_scalar(data=None, scalar=1.0, out=None, name=None, **kwargs):
-    """The _minus_scalar operator.
+def _logical_and(lhs=None, rhs=None, out=None, name=None, **kwargs):
+    """Logical and, as 0/1. Both inputs must have the same shape.
+
+    ``out = (lhs != 0) and (rhs != 0)``
+
+    Parameters
+    ----------
+    lhs : NDArray
+        Input array.
+    rhs : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise._logical_and``.
+    """
+    return invoke(_logical_and_op, (lhs, rhs,), _logical_and_op.parse(kwargs), out)
+
+_Logical_And = _logical_and
+
+def _logical_and_scalar(data=None, scalar=1.0, is_int=True, out=None, name=None, **kwargs):
+    """Logical and with a scalar, as 0/1.
+
+    ``out = (data != 0) and (scalar != 0)``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    scalar : float, default=1.0
+        the scalar operand (cast to the array's dtype)
+    is_int : boolean, default=True
+        whether the scalar is an integer; False makes an integer array give float64
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise._logical_and_scalar``.
+    """
+    return invoke(_logical_and_scalar_op, (data,), _logical_and_scalar_op.parse(dict(kwargs, scalar=scalar, is_int=is_int)), out)
+
+_LogicalAndScalar = _logical_and_scalar
+
+def _logical_or(lhs=None, rhs=None, out=None, name=None, **kwargs):
+    """Logical or, as 0/1. Both inputs must have the same shape.
+
+    ``out = (lhs != 0) or (rhs != 0)``
+
+    Parameters
+    ----------
+    lhs : NDArray
+        Input array.
+    rhs : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise._logical_or``.
+    """
+    return invoke(_logical_or_op, (lhs, rhs,), _logical_or_op.parse(kwargs), out)
+
+_Logical_Or = _logical_or
+
+def _logical_or_scalar(data=None, scalar=1.0, is_int=True, out=None, name=None, **kwargs):
+    """Logical or with a scalar, as 0/1.
+
+    ``out = (data != 0) or (scalar != 0)``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    scalar : float, default=1.0
+        the scalar operand (cast to the array's dtype)
+    is_int : boolean, default=True
+        whether the scalar is an integer; False makes an integer array give float64
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise._logical_or_scalar``.
+    """
+    return invoke(_logical_or_scalar_op, (data,), _logical_or_scalar_op.parse(dict(kwargs, scalar=scalar, is_int=is_int)), out)
+
+_LogicalOrScalar = _logical_or_scalar
+
+def _logical_xor(lhs=None, rhs=None, out=None, name=None, **kwargs):
+    """Logical xor, as 0/1. Both inputs must have the same shape.
+
+    ``out = (lhs != 0) xor (rhs != 0)``
+
+    Parameters
+    ----------
+    lhs : NDArray
+        Input array.
+    rhs : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise._logical_xor``.
+    """
+    return invoke(_logical_xor_op, (lhs, rhs,), _logical_xor_op.parse(kwargs), out)
+
+_Logical_Xor = _logical_xor
+
+def _logical_xor_scalar(data=None, scalar=1.0, is_int=True, out=None, name=None, **kwargs):
+    """Logical xor with a scalar, as 0/1.
+
+    ``out = (data != 0) xor (scalar != 0)``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    scalar : float, default=1.0
+        the scalar operand (cast to the array's dtype)
+    is_int : boolean, default=True
+        whether the scalar is an integer; False makes an integer array give float64
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise._logical_xor_scalar``.
+    """
+    return invoke(_logical_xor_scalar_op, (data,), _logical_xor_scalar_op.parse(dict(kwargs, scalar=scalar, is_int=is_int)), out)
+
+_LogicalXorScalar = _logical_xor_scalar
+
+def _maximum(lhs=None, rhs=None, out=None, name=None, **kwargs):
+    """Elementwise maximum. Both inputs must have the same shape.
+
+    ``out = max(lhs, rhs)``
+
+    Parameters
+    ----------
+    lhs : NDArray
+        Input array.
+    rhs : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise._maximum``.
+    """
+    return invoke(_maximum_op, (lhs, rhs,), _maximum_op.parse(kwargs), out)
+
+_Maximum = _maximum
+
+def _maximum_scalar(data=None, scalar=1.0, is_int=True, out=None, name=None, **kwargs):
+    """Elementwise maximum with a scalar.
+
+    ``out = max(data, scalar)``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    scalar : float, default=1.0
+        the scalar operand (cast to the array's dtype)
+    is_int : boolean, default=True
+        whether the scalar is an integer; False makes an integer array give float64
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise._maximum_scalar``.
+    """
+    return invoke(_maximum_scalar_op, (data,), _maximum_scalar_op.parse(dict(kwargs, scalar=scalar, is_int=is_int)), out)
+
+_MaximumScalar = _maximum_scalar
+
+def _minimum(lhs=None, rhs=None, out=None, name=None, **kwargs):
+    """Elementwise minimum. Both inputs must have the same shape.
+
+    ``out = min(lhs, rhs)``
+
+    Parameters
+    ----------
+    lhs : NDArray
+        Input array.
+    rhs : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise._minimum``.
+    """
+    return invoke(_minimum_op, (lhs, rhs,), _minimum_op.parse(kwargs), out)
+
+_Minimum = _minimum
+
+def _minimum_scalar(data=None, scalar=1.0, is_int=True, out=None, name=None, **kwargs):
+    """Elementwise minimum with a scalar.
+
+    ``out = min(data, scalar)``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    scalar : float, default=1.0
+        the scalar operand (cast to the array's dtype)
+    is_int : boolean, default=True
+        whether the scalar is an integer; False makes an integer array give float64
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise._minimum_scalar``.
+    """
+    return invoke(_minimum_scalar_op, (data,), _minimum_scalar_op.parse(dict(kwargs, scalar=scalar, is_int=is_int)), out)
+
+_MinimumScalar = _minimum_scalar
+
+def _minus_scalar(data=None, scalar=1.0, is_int=True, out=None, name=None, **kwargs):
+    """Subtracts a scalar.
 
     ``out = data - scalar``
 
@@ -232,7 +723,9 @@ def _minus_scalar(data=None, scalar=1.0, out=None, name=None, **kwargs):
     data : NDArray
         Input array.
     scalar : float, default=1.0
-        the scalar operand
+        the scalar operand (cast to the array's dtype)
+    is_int : boolean, default=True
+        whether the scalar is an integer; False makes an integer array give float64
     out : NDArray, optional
         The output array to write into.
 
@@ -241,11 +734,35 @@ def _minus_scalar(data=None, scalar=1.0, out=None, name=None, **kwargs):
     NDArray or list of NDArrays
         See the declaration ``minimx.ops.elemwise._minus_scalar``.
     """
-    return invoke(_minus_scalar_op, (data,), _minus_scalar_op.parse(dict(kwargs, scalar=scalar)), out)
+    return invoke(_minus_scalar_op, (data,), _minus_scalar_op.parse(dict(kwargs, scalar=scalar, is_int=is_int)), out)
 
+_MinusScalar = _minus_scalar
 
-def _mod_scalar(data=None, scalar=1.0, out=None, name=None, **kwargs):
-    """The _mod_scalar operator.
+def _mod(lhs=None, rhs=None, out=None, name=None, **kwargs):
+    """Python's modulo; x mod 0 is 0. Both inputs must have the same shape.
+
+    ``out = lhs - floor(lhs / rhs) * rhs``
+
+    Parameters
+    ----------
+    lhs : NDArray
+        Input array.
+    rhs : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise._mod``.
+    """
+    return invoke(_mod_op, (lhs, rhs,), _mod_op.parse(kwargs), out)
+
+_Mod = _mod
+
+def _mod_scalar(data=None, scalar=1.0, is_int=True, out=None, name=None, **kwargs):
+    """Python's modulo by a scalar (the sign of the scalar); x mod 0 is 0.
 
     ``out = data mod scalar``
 
@@ -254,7 +771,9 @@ def _mod_scalar(data=None, scalar=1.0, out=None, name=None, **kwargs):
     data : NDArray
         Input array.
     scalar : float, default=1.0
-        the scalar operand
+        the scalar operand (cast to the array's dtype)
+    is_int : boolean, default=True
+        whether the scalar is an integer; False makes an integer array give float64
     out : NDArray, optional
         The output array to write into.
 
@@ -263,11 +782,12 @@ def _mod_scalar(data=None, scalar=1.0, out=None, name=None, **kwargs):
     NDArray or list of NDArrays
         See the declaration ``minimx.ops.elemwise._mod_scalar``.
     """
-    return invoke(_mod_scalar_op, (data,), _mod_scalar_op.parse(dict(kwargs, scalar=scalar)), out)
+    return invoke(_mod_scalar_op, (data,), _mod_scalar_op.parse(dict(kwargs, scalar=scalar, is_int=is_int)), out)
 
+_ModScalar = _mod_scalar
 
-def _mul_scalar(data=None, scalar=1.0, out=None, name=None, **kwargs):
-    """The _mul_scalar operator.
+def _mul_scalar(data=None, scalar=1.0, is_int=True, out=None, name=None, **kwargs):
+    """Multiplies by a scalar.
 
     ``out = data * scalar``
 
@@ -276,7 +796,9 @@ def _mul_scalar(data=None, scalar=1.0, out=None, name=None, **kwargs):
     data : NDArray
         Input array.
     scalar : float, default=1.0
-        the scalar operand
+        the scalar operand (cast to the array's dtype)
+    is_int : boolean, default=True
+        whether the scalar is an integer; False makes an integer array give float64
     out : NDArray, optional
         The output array to write into.
 
@@ -285,11 +807,35 @@ def _mul_scalar(data=None, scalar=1.0, out=None, name=None, **kwargs):
     NDArray or list of NDArrays
         See the declaration ``minimx.ops.elemwise._mul_scalar``.
     """
-    return invoke(_mul_scalar_op, (data,), _mul_scalar_op.parse(dict(kwargs, scalar=scalar)), out)
+    return invoke(_mul_scalar_op, (data,), _mul_scalar_op.parse(dict(kwargs, scalar=scalar, is_int=is_int)), out)
 
+_MulScalar = _mul_scalar
 
-def _not_equal_scalar(data=None, scalar=1.0, out=None, name=None, **kwargs):
-    """The _not_equal_scalar operator.
+def _not_equal(lhs=None, rhs=None, out=None, name=None, **kwargs):
+    """1 where not equal, else 0. Both inputs must have the same shape.
+
+    ``out = (lhs != rhs)``
+
+    Parameters
+    ----------
+    lhs : NDArray
+        Input array.
+    rhs : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise._not_equal``.
+    """
+    return invoke(_not_equal_op, (lhs, rhs,), _not_equal_op.parse(kwargs), out)
+
+_Not_Equal = _not_equal
+
+def _not_equal_scalar(data=None, scalar=1.0, is_int=True, out=None, name=None, **kwargs):
+    """1 where not equal, else 0.
 
     ``out = (data != scalar)``
 
@@ -298,7 +844,9 @@ def _not_equal_scalar(data=None, scalar=1.0, out=None, name=None, **kwargs):
     data : NDArray
         Input array.
     scalar : float, default=1.0
-        the scalar operand
+        the scalar operand (cast to the array's dtype)
+    is_int : boolean, default=True
+        whether the scalar is an integer; False makes an integer array give float64
     out : NDArray, optional
         The output array to write into.
 
@@ -307,11 +855,12 @@ def _not_equal_scalar(data=None, scalar=1.0, out=None, name=None, **kwargs):
     NDArray or list of NDArrays
         See the declaration ``minimx.ops.elemwise._not_equal_scalar``.
     """
-    return invoke(_not_equal_scalar_op, (data,), _not_equal_scalar_op.parse(dict(kwargs, scalar=scalar)), out)
+    return invoke(_not_equal_scalar_op, (data,), _not_equal_scalar_op.parse(dict(kwargs, scalar=scalar, is_int=is_int)), out)
 
+_NotEqualScalar = _not_equal_scalar
 
-def _plus_scalar(data=None, scalar=1.0, out=None, name=None, **kwargs):
-    """The _plus_scalar operator.
+def _plus_scalar(data=None, scalar=1.0, is_int=True, out=None, name=None, **kwargs):
+    """Adds a scalar.
 
     ``out = data + scalar``
 
@@ -320,7 +869,9 @@ def _plus_scalar(data=None, scalar=1.0, out=None, name=None, **kwargs):
     data : NDArray
         Input array.
     scalar : float, default=1.0
-        the scalar operand
+        the scalar operand (cast to the array's dtype)
+    is_int : boolean, default=True
+        whether the scalar is an integer; False makes an integer array give float64
     out : NDArray, optional
         The output array to write into.
 
@@ -329,11 +880,35 @@ def _plus_scalar(data=None, scalar=1.0, out=None, name=None, **kwargs):
     NDArray or list of NDArrays
         See the declaration ``minimx.ops.elemwise._plus_scalar``.
     """
-    return invoke(_plus_scalar_op, (data,), _plus_scalar_op.parse(dict(kwargs, scalar=scalar)), out)
+    return invoke(_plus_scalar_op, (data,), _plus_scalar_op.parse(dict(kwargs, scalar=scalar, is_int=is_int)), out)
 
+_PlusScalar = _plus_scalar
 
-def _power_scalar(data=None, scalar=1.0, out=None, name=None, **kwargs):
-    """The _power_scalar operator.
+def _power(lhs=None, rhs=None, out=None, name=None, **kwargs):
+    """Power. Both inputs must have the same shape.
+
+    ``out = lhs ^ rhs``
+
+    Parameters
+    ----------
+    lhs : NDArray
+        Input array.
+    rhs : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise._power``.
+    """
+    return invoke(_power_op, (lhs, rhs,), _power_op.parse(kwargs), out)
+
+_Power = _power
+
+def _power_scalar(data=None, scalar=1.0, is_int=True, out=None, name=None, **kwargs):
+    """Raises to a scalar power.
 
     ``out = data ^ scalar``
 
@@ -342,7 +917,9 @@ def _power_scalar(data=None, scalar=1.0, out=None, name=None, **kwargs):
     data : NDArray
         Input array.
     scalar : float, default=1.0
-        the scalar operand
+        the scalar operand (cast to the array's dtype)
+    is_int : boolean, default=True
+        whether the scalar is an integer; False makes an integer array give float64
     out : NDArray, optional
         The output array to write into.
 
@@ -351,11 +928,12 @@ def _power_scalar(data=None, scalar=1.0, out=None, name=None, **kwargs):
     NDArray or list of NDArrays
         See the declaration ``minimx.ops.elemwise._power_scalar``.
     """
-    return invoke(_power_scalar_op, (data,), _power_scalar_op.parse(dict(kwargs, scalar=scalar)), out)
+    return invoke(_power_scalar_op, (data,), _power_scalar_op.parse(dict(kwargs, scalar=scalar, is_int=is_int)), out)
 
+_PowerScalar = _power_scalar
 
-def _rdiv_scalar(data=None, scalar=1.0, out=None, name=None, **kwargs):
-    """The _rdiv_scalar operator.
+def _rdiv_scalar(data=None, scalar=1.0, is_int=True, out=None, name=None, **kwargs):
+    """Divides a scalar; integers are computed in float32, then truncated.
 
     ``out = scalar / data``
 
@@ -364,7 +942,9 @@ def _rdiv_scalar(data=None, scalar=1.0, out=None, name=None, **kwargs):
     data : NDArray
         Input array.
     scalar : float, default=1.0
-        the scalar operand
+        the scalar operand (cast to the array's dtype)
+    is_int : boolean, default=True
+        whether the scalar is an integer; False makes an integer array give float64
     out : NDArray, optional
         The output array to write into.
 
@@ -373,11 +953,12 @@ def _rdiv_scalar(data=None, scalar=1.0, out=None, name=None, **kwargs):
     NDArray or list of NDArrays
         See the declaration ``minimx.ops.elemwise._rdiv_scalar``.
     """
-    return invoke(_rdiv_scalar_op, (data,), _rdiv_scalar_op.parse(dict(kwargs, scalar=scalar)), out)
+    return invoke(_rdiv_scalar_op, (data,), _rdiv_scalar_op.parse(dict(kwargs, scalar=scalar, is_int=is_int)), out)
 
+_RDivScalar = _rdiv_scalar
 
-def _rminus_scalar(data=None, scalar=1.0, out=None, name=None, **kwargs):
-    """The _rminus_scalar operator.
+def _rminus_scalar(data=None, scalar=1.0, is_int=True, out=None, name=None, **kwargs):
+    """Subtracts from a scalar.
 
     ``out = scalar - data``
 
@@ -386,7 +967,9 @@ def _rminus_scalar(data=None, scalar=1.0, out=None, name=None, **kwargs):
     data : NDArray
         Input array.
     scalar : float, default=1.0
-        the scalar operand
+        the scalar operand (cast to the array's dtype)
+    is_int : boolean, default=True
+        whether the scalar is an integer; False makes an integer array give float64
     out : NDArray, optional
         The output array to write into.
 
@@ -395,11 +978,12 @@ def _rminus_scalar(data=None, scalar=1.0, out=None, name=None, **kwargs):
     NDArray or list of NDArrays
         See the declaration ``minimx.ops.elemwise._rminus_scalar``.
     """
-    return invoke(_rminus_scalar_op, (data,), _rminus_scalar_op.parse(dict(kwargs, scalar=scalar)), out)
+    return invoke(_rminus_scalar_op, (data,), _rminus_scalar_op.parse(dict(kwargs, scalar=scalar, is_int=is_int)), out)
 
+_RMinusScalar = _rminus_scalar
 
-def _rmod_scalar(data=None, scalar=1.0, out=None, name=None, **kwargs):
-    """The _rmod_scalar operator.
+def _rmod_scalar(data=None, scalar=1.0, is_int=True, out=None, name=None, **kwargs):
+    """Python's modulo of a scalar (the sign of data).
 
     ``out = scalar mod data``
 
@@ -408,7 +992,9 @@ def _rmod_scalar(data=None, scalar=1.0, out=None, name=None, **kwargs):
     data : NDArray
         Input array.
     scalar : float, default=1.0
-        the scalar operand
+        the scalar operand (cast to the array's dtype)
+    is_int : boolean, default=True
+        whether the scalar is an integer; False makes an integer array give float64
     out : NDArray, optional
         The output array to write into.
 
@@ -417,11 +1003,12 @@ def _rmod_scalar(data=None, scalar=1.0, out=None, name=None, **kwargs):
     NDArray or list of NDArrays
         See the declaration ``minimx.ops.elemwise._rmod_scalar``.
     """
-    return invoke(_rmod_scalar_op, (data,), _rmod_scalar_op.parse(dict(kwargs, scalar=scalar)), out)
+    return invoke(_rmod_scalar_op, (data,), _rmod_scalar_op.parse(dict(kwargs, scalar=scalar, is_int=is_int)), out)
 
+_RModScalar = _rmod_scalar
 
-def _rpower_scalar(data=None, scalar=1.0, out=None, name=None, **kwargs):
-    """The _rpower_scalar operator.
+def _rpower_scalar(data=None, scalar=1.0, is_int=True, out=None, name=None, **kwargs):
+    """Raises a scalar to a power.
 
     ``out = scalar ^ data``
 
@@ -430,7 +1017,9 @@ def _rpower_scalar(data=None, scalar=1.0, out=None, name=None, **kwargs):
     data : NDArray
         Input array.
     scalar : float, default=1.0
-        the scalar operand
+        the scalar operand (cast to the array's dtype)
+    is_int : boolean, default=True
+        whether the scalar is an integer; False makes an integer array give float64
     out : NDArray, optional
         The output array to write into.
 
@@ -439,11 +1028,12 @@ def _rpower_scalar(data=None, scalar=1.0, out=None, name=None, **kwargs):
     NDArray or list of NDArrays
         See the declaration ``minimx.ops.elemwise._rpower_scalar``.
     """
-    return invoke(_rpower_scalar_op, (data,), _rpower_scalar_op.parse(dict(kwargs, scalar=scalar)), out)
+    return invoke(_rpower_scalar_op, (data,), _rpower_scalar_op.parse(dict(kwargs, scalar=scalar, is_int=is_int)), out)
 
+_RPowerScalar = _rpower_scalar
 
 def abs(data=None, out=None, name=None, **kwargs):
-    """The abs operator.
+    """Absolute value, element-wise.
 
     ``out = |data|``
 
@@ -462,8 +1052,128 @@ def abs(data=None, out=None, name=None, **kwargs):
     return invoke(_abs_op, (data,), _abs_op.parse(kwargs), out)
 
 
+def arccos(data=None, out=None, name=None, **kwargs):
+    """Inverse cosine, in [0, pi].
+
+    ``out = acos(data)``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise.arccos``.
+    """
+    return invoke(_arccos_op, (data,), _arccos_op.parse(kwargs), out)
+
+
+def arccosh(data=None, out=None, name=None, **kwargs):
+    """Inverse hyperbolic cosine.
+
+    ``out = acosh(data)``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise.arccosh``.
+    """
+    return invoke(_arccosh_op, (data,), _arccosh_op.parse(kwargs), out)
+
+
+def arcsin(data=None, out=None, name=None, **kwargs):
+    """Inverse sine, in [-pi/2, pi/2].
+
+    ``out = asin(data)``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise.arcsin``.
+    """
+    return invoke(_arcsin_op, (data,), _arcsin_op.parse(kwargs), out)
+
+
+def arcsinh(data=None, out=None, name=None, **kwargs):
+    """Inverse hyperbolic sine.
+
+    ``out = asinh(data)``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise.arcsinh``.
+    """
+    return invoke(_arcsinh_op, (data,), _arcsinh_op.parse(kwargs), out)
+
+
+def arctan(data=None, out=None, name=None, **kwargs):
+    """Inverse tangent, in (-pi/2, pi/2).
+
+    ``out = atan(data)``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise.arctan``.
+    """
+    return invoke(_arctan_op, (data,), _arctan_op.parse(kwargs), out)
+
+
+def arctanh(data=None, out=None, name=None, **kwargs):
+    """Inverse hyperbolic tangent.
+
+    ``out = atanh(data)``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise.arctanh``.
+    """
+    return invoke(_arctanh_op, (data,), _arctanh_op.parse(kwargs), out)
+
+
 def broadcast_add(lhs=None, rhs=None, out=None, name=None, **kwargs):
-    """The broadcast_add operator.
+    """Sum, with broadcasting.
 
     ``out = lhs + rhs``
 
@@ -486,7 +1196,7 @@ def broadcast_add(lhs=None, rhs=None, out=None, name=None, **kwargs):
 broadcast_plus = broadcast_add
 
 def broadcast_div(lhs=None, rhs=None, out=None, name=None, **kwargs):
-    """The broadcast_div operator.
+    """Quotient, with broadcasting; integers divide truncating toward zero (NB: MXNet crashes on an integer division by zero, minimx gives 0).
 
     ``out = lhs / rhs``
 
@@ -508,7 +1218,7 @@ def broadcast_div(lhs=None, rhs=None, out=None, name=None, **kwargs):
 
 
 def broadcast_equal(lhs=None, rhs=None, out=None, name=None, **kwargs):
-    """The broadcast_equal operator.
+    """1 where equal, else 0, in the inputs' dtype; with broadcasting.
 
     ``out = (lhs == rhs)``
 
@@ -530,7 +1240,7 @@ def broadcast_equal(lhs=None, rhs=None, out=None, name=None, **kwargs):
 
 
 def broadcast_greater(lhs=None, rhs=None, out=None, name=None, **kwargs):
-    """The broadcast_greater operator.
+    """1 where lhs > rhs, else 0; with broadcasting.
 
     ``out = (lhs > rhs)``
 
@@ -552,7 +1262,7 @@ def broadcast_greater(lhs=None, rhs=None, out=None, name=None, **kwargs):
 
 
 def broadcast_greater_equal(lhs=None, rhs=None, out=None, name=None, **kwargs):
-    """The broadcast_greater_equal operator.
+    """1 where lhs >= rhs, else 0; with broadcasting.
 
     ``out = (lhs >= rhs)``
 
@@ -573,8 +1283,30 @@ def broadcast_greater_equal(lhs=None, rhs=None, out=None, name=None, **kwargs):
     return invoke(_broadcast_greater_equal_op, (lhs, rhs,), _broadcast_greater_equal_op.parse(kwargs), out)
 
 
+def broadcast_hypot(lhs=None, rhs=None, out=None, name=None, **kwargs):
+    """Hypotenuse of a right triangle with legs lhs and rhs, with broadcasting.
+
+    ``out = sqrt(lhs^2 + rhs^2)``
+
+    Parameters
+    ----------
+    lhs : NDArray
+        Input array.
+    rhs : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise.broadcast_hypot``.
+    """
+    return invoke(_broadcast_hypot_op, (lhs, rhs,), _broadcast_hypot_op.parse(kwargs), out)
+
+
 def broadcast_lesser(lhs=None, rhs=None, out=None, name=None, **kwargs):
-    """The broadcast_lesser operator.
+    """1 where lhs < rhs, else 0; with broadcasting.
 
     ``out = (lhs < rhs)``
 
@@ -596,7 +1328,7 @@ def broadcast_lesser(lhs=None, rhs=None, out=None, name=None, **kwargs):
 
 
 def broadcast_lesser_equal(lhs=None, rhs=None, out=None, name=None, **kwargs):
-    """The broadcast_lesser_equal operator.
+    """1 where lhs <= rhs, else 0; with broadcasting.
 
     ``out = (lhs <= rhs)``
 
@@ -617,8 +1349,74 @@ def broadcast_lesser_equal(lhs=None, rhs=None, out=None, name=None, **kwargs):
     return invoke(_broadcast_lesser_equal_op, (lhs, rhs,), _broadcast_lesser_equal_op.parse(kwargs), out)
 
 
+def broadcast_logical_and(lhs=None, rhs=None, out=None, name=None, **kwargs):
+    """Logical and, as 0/1 in the inputs' dtype; with broadcasting.
+
+    ``out = (lhs != 0) and (rhs != 0)``
+
+    Parameters
+    ----------
+    lhs : NDArray
+        Input array.
+    rhs : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise.broadcast_logical_and``.
+    """
+    return invoke(_broadcast_logical_and_op, (lhs, rhs,), _broadcast_logical_and_op.parse(kwargs), out)
+
+
+def broadcast_logical_or(lhs=None, rhs=None, out=None, name=None, **kwargs):
+    """Logical or, as 0/1 in the inputs' dtype; with broadcasting.
+
+    ``out = (lhs != 0) or (rhs != 0)``
+
+    Parameters
+    ----------
+    lhs : NDArray
+        Input array.
+    rhs : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise.broadcast_logical_or``.
+    """
+    return invoke(_broadcast_logical_or_op, (lhs, rhs,), _broadcast_logical_or_op.parse(kwargs), out)
+
+
+def broadcast_logical_xor(lhs=None, rhs=None, out=None, name=None, **kwargs):
+    """Logical xor, as 0/1 in the inputs' dtype; with broadcasting.
+
+    ``out = (lhs != 0) xor (rhs != 0)``
+
+    Parameters
+    ----------
+    lhs : NDArray
+        Input array.
+    rhs : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise.broadcast_logical_xor``.
+    """
+    return invoke(_broadcast_logical_xor_op, (lhs, rhs,), _broadcast_logical_xor_op.parse(kwargs), out)
+
+
 def broadcast_maximum(lhs=None, rhs=None, out=None, name=None, **kwargs):
-    """The broadcast_maximum operator.
+    """Elementwise maximum, with broadcasting; NaN wins.
 
     ``out = max(lhs, rhs)``
 
@@ -640,7 +1438,7 @@ def broadcast_maximum(lhs=None, rhs=None, out=None, name=None, **kwargs):
 
 
 def broadcast_minimum(lhs=None, rhs=None, out=None, name=None, **kwargs):
-    """The broadcast_minimum operator.
+    """Elementwise minimum, with broadcasting; NaN wins.
 
     ``out = min(lhs, rhs)``
 
@@ -662,9 +1460,9 @@ def broadcast_minimum(lhs=None, rhs=None, out=None, name=None, **kwargs):
 
 
 def broadcast_mod(lhs=None, rhs=None, out=None, name=None, **kwargs):
-    """The broadcast_mod operator.
+    """Python's modulo (the sign of rhs), with broadcasting; x mod 0 is 0.
 
-    ``out = lhs mod rhs``
+    ``out = lhs - floor(lhs / rhs) * rhs``
 
     Parameters
     ----------
@@ -684,7 +1482,7 @@ def broadcast_mod(lhs=None, rhs=None, out=None, name=None, **kwargs):
 
 
 def broadcast_mul(lhs=None, rhs=None, out=None, name=None, **kwargs):
-    """The broadcast_mul operator.
+    """Product, with broadcasting.
 
     ``out = lhs * rhs``
 
@@ -706,7 +1504,7 @@ def broadcast_mul(lhs=None, rhs=None, out=None, name=None, **kwargs):
 
 
 def broadcast_not_equal(lhs=None, rhs=None, out=None, name=None, **kwargs):
-    """The broadcast_not_equal operator.
+    """1 where not equal, else 0; with broadcasting.
 
     ``out = (lhs != rhs)``
 
@@ -728,7 +1526,7 @@ def broadcast_not_equal(lhs=None, rhs=None, out=None, name=None, **kwargs):
 
 
 def broadcast_power(lhs=None, rhs=None, out=None, name=None, **kwargs):
-    """The broadcast_power operator.
+    """Power, with broadcasting; integers are computed in float32.
 
     ``out = lhs ^ rhs``
 
@@ -750,7 +1548,7 @@ def broadcast_power(lhs=None, rhs=None, out=None, name=None, **kwargs):
 
 
 def broadcast_sub(lhs=None, rhs=None, out=None, name=None, **kwargs):
-    """The broadcast_sub operator.
+    """Difference, with broadcasting.
 
     ``out = lhs - rhs``
 
@@ -772,8 +1570,270 @@ def broadcast_sub(lhs=None, rhs=None, out=None, name=None, **kwargs):
 
 broadcast_minus = broadcast_sub
 
+def cbrt(data=None, out=None, name=None, **kwargs):
+    """Cube root, element-wise.
+
+    ``out = data^(1/3)``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise.cbrt``.
+    """
+    return invoke(_cbrt_op, (data,), _cbrt_op.parse(kwargs), out)
+
+
+def ceil(data=None, out=None, name=None, **kwargs):
+    """The smallest integer >= x.
+
+    ``out = ceil(data)``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise.ceil``.
+    """
+    return invoke(_ceil_op, (data,), _ceil_op.parse(kwargs), out)
+
+
+def clip(data=None, a_min=REQUIRED, a_max=REQUIRED, out=None, name=None, **kwargs):
+    """Clip values to [a_min, a_max] (float32 bounds; a_max wins when a_min > a_max).
+
+    ``out = a_max if data > a_max else (a_min if data < a_min else data)``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    a_min : float, required
+        minimum value
+    a_max : float, required
+        maximum value
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise.clip``.
+    """
+    return invoke(_clip_op, (data,), _clip_op.parse(dict(kwargs, a_min=a_min, a_max=a_max)), out)
+
+
+def cos(data=None, out=None, name=None, **kwargs):
+    """Cosine (radians), element-wise.
+
+    ``out = cos(data)``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise.cos``.
+    """
+    return invoke(_cos_op, (data,), _cos_op.parse(kwargs), out)
+
+
+def cosh(data=None, out=None, name=None, **kwargs):
+    """Hyperbolic cosine, element-wise.
+
+    ``out = cosh(data)``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise.cosh``.
+    """
+    return invoke(_cosh_op, (data,), _cosh_op.parse(kwargs), out)
+
+
+def degrees(data=None, out=None, name=None, **kwargs):
+    """Radians to degrees (pi as float32).
+
+    ``out = data * 180 / pi``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise.degrees``.
+    """
+    return invoke(_degrees_op, (data,), _degrees_op.parse(kwargs), out)
+
+
+def elemwise_add(lhs=None, rhs=None, out=None, name=None, **kwargs):
+    """Sum. Both inputs must have the same shape.
+
+    ``out = lhs + rhs``
+
+    Parameters
+    ----------
+    lhs : NDArray
+        Input array.
+    rhs : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise.elemwise_add``.
+    """
+    return invoke(_elemwise_add_op, (lhs, rhs,), _elemwise_add_op.parse(kwargs), out)
+
+_plus = elemwise_add
+_add = elemwise_add
+_Plus = elemwise_add
+
+def elemwise_div(lhs=None, rhs=None, out=None, name=None, **kwargs):
+    """Quotient; integers divide truncating toward zero. Both inputs must have the same shape.
+
+    ``out = lhs / rhs``
+
+    Parameters
+    ----------
+    lhs : NDArray
+        Input array.
+    rhs : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise.elemwise_div``.
+    """
+    return invoke(_elemwise_div_op, (lhs, rhs,), _elemwise_div_op.parse(kwargs), out)
+
+_div = elemwise_div
+_Div = elemwise_div
+
+def elemwise_mul(lhs=None, rhs=None, out=None, name=None, **kwargs):
+    """Product. Both inputs must have the same shape.
+
+    ``out = lhs * rhs``
+
+    Parameters
+    ----------
+    lhs : NDArray
+        Input array.
+    rhs : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise.elemwise_mul``.
+    """
+    return invoke(_elemwise_mul_op, (lhs, rhs,), _elemwise_mul_op.parse(kwargs), out)
+
+_mul = elemwise_mul
+_Mul = elemwise_mul
+
+def elemwise_sub(lhs=None, rhs=None, out=None, name=None, **kwargs):
+    """Difference. Both inputs must have the same shape.
+
+    ``out = lhs - rhs``
+
+    Parameters
+    ----------
+    lhs : NDArray
+        Input array.
+    rhs : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise.elemwise_sub``.
+    """
+    return invoke(_elemwise_sub_op, (lhs, rhs,), _elemwise_sub_op.parse(kwargs), out)
+
+_minus = elemwise_sub
+_sub = elemwise_sub
+_Minus = elemwise_sub
+
+def erf(data=None, out=None, name=None, **kwargs):
+    """Gauss error function.
+
+    ``out = 2/sqrt(pi) * integral_0^data e^(-t^2) dt``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise.erf``.
+    """
+    return invoke(_erf_op, (data,), _erf_op.parse(kwargs), out)
+
+
+def erfinv(data=None, out=None, name=None, **kwargs):
+    """Inverse error function; +-1 give +-inf.
+
+    ``out = erf^-1(data)``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise.erfinv``.
+    """
+    return invoke(_erfinv_op, (data,), _erfinv_op.parse(kwargs), out)
+
+
 def exp(data=None, out=None, name=None, **kwargs):
-    """The exp operator.
+    """Exponential, element-wise.
 
     ``out = e^data``
 
@@ -792,8 +1852,232 @@ def exp(data=None, out=None, name=None, **kwargs):
     return invoke(_exp_op, (data,), _exp_op.parse(kwargs), out)
 
 
+def expm1(data=None, out=None, name=None, **kwargs):
+    """exp(x) - 1, accurate for small x.
+
+    ``out = e^data - 1``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise.expm1``.
+    """
+    return invoke(_expm1_op, (data,), _expm1_op.parse(kwargs), out)
+
+
+def fix(data=None, out=None, name=None, **kwargs):
+    """Round toward zero.
+
+    ``out = trunc(data)``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise.fix``.
+    """
+    return invoke(_fix_op, (data,), _fix_op.parse(kwargs), out)
+
+
+def floor(data=None, out=None, name=None, **kwargs):
+    """The largest integer <= x.
+
+    ``out = floor(data)``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise.floor``.
+    """
+    return invoke(_floor_op, (data,), _floor_op.parse(kwargs), out)
+
+
+def gamma(data=None, out=None, name=None, **kwargs):
+    """The gamma function (NaN at negative integers).
+
+    ``out = Gamma(data)``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise.gamma``.
+    """
+    return invoke(_gamma_op, (data,), _gamma_op.parse(kwargs), out)
+
+
+def gammaln(data=None, out=None, name=None, **kwargs):
+    """Log of the absolute gamma function.
+
+    ``out = ln |Gamma(data)|``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise.gammaln``.
+    """
+    return invoke(_gammaln_op, (data,), _gammaln_op.parse(kwargs), out)
+
+
+def hard_sigmoid(data=None, alpha=0.2, beta=0.5, out=None, name=None, **kwargs):
+    """Piecewise linear sigmoid; alpha and beta are float32 (as in MXNet).
+
+    ``out = min(1, max(0, alpha * data + beta))``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    alpha : float, default=0.2
+        slope of the hard sigmoid
+    beta : float, default=0.5
+        bias of the hard sigmoid
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise.hard_sigmoid``.
+    """
+    return invoke(_hard_sigmoid_op, (data,), _hard_sigmoid_op.parse(dict(kwargs, alpha=alpha, beta=beta)), out)
+
+
+def log(data=None, out=None, name=None, **kwargs):
+    """Natural logarithm, element-wise.
+
+    ``out = ln(data)``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise.log``.
+    """
+    return invoke(_log_op, (data,), _log_op.parse(kwargs), out)
+
+
+def log10(data=None, out=None, name=None, **kwargs):
+    """Base-10 logarithm, element-wise.
+
+    ``out = log10(data)``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise.log10``.
+    """
+    return invoke(_log10_op, (data,), _log10_op.parse(kwargs), out)
+
+
+def log1p(data=None, out=None, name=None, **kwargs):
+    """log(1 + x), accurate for small x.
+
+    ``out = ln(1 + data)``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise.log1p``.
+    """
+    return invoke(_log1p_op, (data,), _log1p_op.parse(kwargs), out)
+
+
+def log2(data=None, out=None, name=None, **kwargs):
+    """Base-2 logarithm, element-wise.
+
+    ``out = log2(data)``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise.log2``.
+    """
+    return invoke(_log2_op, (data,), _log2_op.parse(kwargs), out)
+
+
+def logical_not(data=None, out=None, name=None, **kwargs):
+    """Logical not, as 0/1 in the input's dtype.
+
+    ``out = (data == 0)``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise.logical_not``.
+    """
+    return invoke(_logical_not_op, (data,), _logical_not_op.parse(kwargs), out)
+
+
 def negative(data=None, out=None, name=None, **kwargs):
-    """The negative operator.
+    """Numerical negative, element-wise.
 
     ``out = -data``
 
@@ -810,3 +2094,343 @@ def negative(data=None, out=None, name=None, **kwargs):
         See the declaration ``minimx.ops.elemwise.negative``.
     """
     return invoke(_negative_op, (data,), _negative_op.parse(kwargs), out)
+
+
+def radians(data=None, out=None, name=None, **kwargs):
+    """Degrees to radians (pi as float32).
+
+    ``out = data * pi / 180``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise.radians``.
+    """
+    return invoke(_radians_op, (data,), _radians_op.parse(kwargs), out)
+
+
+def rcbrt(data=None, out=None, name=None, **kwargs):
+    """Reciprocal cube root, element-wise.
+
+    ``out = 1 / data^(1/3)``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise.rcbrt``.
+    """
+    return invoke(_rcbrt_op, (data,), _rcbrt_op.parse(kwargs), out)
+
+
+def reciprocal(data=None, out=None, name=None, **kwargs):
+    """Reciprocal, element-wise.
+
+    ``out = 1 / data``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise.reciprocal``.
+    """
+    return invoke(_reciprocal_op, (data,), _reciprocal_op.parse(kwargs), out)
+
+
+def relu(data=None, out=None, name=None, **kwargs):
+    """Rectified linear unit; NaN stays NaN.
+
+    ``out = max(data, 0)``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise.relu``.
+    """
+    return invoke(_relu_op, (data,), _relu_op.parse(kwargs), out)
+
+
+def rint(data=None, out=None, name=None, **kwargs):
+    """Round to the nearest integer; halves round down (NB: MXNet's rule, so 1.5 -> 1 and -1.5 -> -2, unlike numpy's rint).
+
+    ``out = floor(data) if data - floor(data) <= ceil(data) - data else ceil(data)``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise.rint``.
+    """
+    return invoke(_rint_op, (data,), _rint_op.parse(kwargs), out)
+
+
+def round(data=None, out=None, name=None, **kwargs):
+    """Round to the nearest integer; halves round away from zero (2.5 -> 3).
+
+    ``out = round(data), halves away from 0``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise.round``.
+    """
+    return invoke(_round_op, (data,), _round_op.parse(kwargs), out)
+
+
+def rsqrt(data=None, out=None, name=None, **kwargs):
+    """Reciprocal square root, element-wise.
+
+    ``out = 1 / data^(1/2)``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise.rsqrt``.
+    """
+    return invoke(_rsqrt_op, (data,), _rsqrt_op.parse(kwargs), out)
+
+
+def sigmoid(data=None, out=None, name=None, **kwargs):
+    """Logistic sigmoid, element-wise.
+
+    ``out = 1 / (1 + e^-data)``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise.sigmoid``.
+    """
+    return invoke(_sigmoid_op, (data,), _sigmoid_op.parse(kwargs), out)
+
+
+def sign(data=None, out=None, name=None, **kwargs):
+    """Sign of each element.
+
+    ``out = -1, 0 or 1 as data < 0, == 0 (or NaN), > 0``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise.sign``.
+    """
+    return invoke(_sign_op, (data,), _sign_op.parse(kwargs), out)
+
+
+def sin(data=None, out=None, name=None, **kwargs):
+    """Sine (radians), element-wise.
+
+    ``out = sin(data)``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise.sin``.
+    """
+    return invoke(_sin_op, (data,), _sin_op.parse(kwargs), out)
+
+
+def sinh(data=None, out=None, name=None, **kwargs):
+    """Hyperbolic sine, element-wise.
+
+    ``out = sinh(data)``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise.sinh``.
+    """
+    return invoke(_sinh_op, (data,), _sinh_op.parse(kwargs), out)
+
+
+def softsign(data=None, out=None, name=None, **kwargs):
+    """Softsign, element-wise.
+
+    ``out = data / (1 + |data|)``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise.softsign``.
+    """
+    return invoke(_softsign_op, (data,), _softsign_op.parse(kwargs), out)
+
+
+def sqrt(data=None, out=None, name=None, **kwargs):
+    """Square root, element-wise.
+
+    ``out = data^(1/2)``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise.sqrt``.
+    """
+    return invoke(_sqrt_op, (data,), _sqrt_op.parse(kwargs), out)
+
+
+def square(data=None, out=None, name=None, **kwargs):
+    """Square, element-wise.
+
+    ``out = data^2``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise.square``.
+    """
+    return invoke(_square_op, (data,), _square_op.parse(kwargs), out)
+
+
+def tan(data=None, out=None, name=None, **kwargs):
+    """Tangent (radians), element-wise.
+
+    ``out = tan(data)``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise.tan``.
+    """
+    return invoke(_tan_op, (data,), _tan_op.parse(kwargs), out)
+
+
+def tanh(data=None, out=None, name=None, **kwargs):
+    """Hyperbolic tangent, element-wise.
+
+    ``out = tanh(data)``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise.tanh``.
+    """
+    return invoke(_tanh_op, (data,), _tanh_op.parse(kwargs), out)
+
+
+def trunc(data=None, out=None, name=None, **kwargs):
+    """Drop the fractional part (round toward zero).
+
+    ``out = trunc(data)``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.elemwise.trunc``.
+    """
+    return invoke(_trunc_op, (data,), _trunc_op.parse(kwargs), out)

@@ -7,25 +7,124 @@ from ..ops import get_op
 from ..ops.opdef import REQUIRED
 from .invoke import invoke
 
-__all__ = ['Reshape', 'reshape', 'transpose']
+__all__ = ['Concat', 'concat', 'Flatten', 'flatten', 'Pad', 'pad', 'Reshape', 'reshape', 'SliceChannel', 'split', 'SwapAxis', 'swapaxes', 'broadcast_axis', 'broadcast_axes', 'broadcast_like', 'broadcast_to', 'depth_to_space', 'diag', 'expand_dims', 'repeat', 'reshape_like', 'reverse', 'flip', 'shape_array', 'size_array', 'slice', 'crop', 'slice_axis', 'slice_like', 'space_to_depth', 'squeeze', 'stack', 'tile', 'transpose', 'where']
 
+_Concat_op = get_op('Concat')
+_Flatten_op = get_op('Flatten')
+_Pad_op = get_op('Pad')
 _Reshape_op = get_op('Reshape')
+_SliceChannel_op = get_op('SliceChannel')
+_SwapAxis_op = get_op('SwapAxis')
+_broadcast_axis_op = get_op('broadcast_axis')
+_broadcast_like_op = get_op('broadcast_like')
+_broadcast_to_op = get_op('broadcast_to')
+_depth_to_space_op = get_op('depth_to_space')
+_diag_op = get_op('diag')
+_expand_dims_op = get_op('expand_dims')
+_repeat_op = get_op('repeat')
+_reshape_like_op = get_op('reshape_like')
+_reverse_op = get_op('reverse')
+_shape_array_op = get_op('shape_array')
+_size_array_op = get_op('size_array')
+_slice_op = get_op('slice')
+_slice_axis_op = get_op('slice_axis')
+_slice_like_op = get_op('slice_like')
+_space_to_depth_op = get_op('space_to_depth')
+_squeeze_op = get_op('squeeze')
+_stack_op = get_op('stack')
+_tile_op = get_op('tile')
 _transpose_op = get_op('transpose')
+_where_op = get_op('where')
 
 
-def Reshape(data=None, shape=(), reverse=False, out=None, name=None, **kwargs):
-    """The Reshape operator.
+def Concat(*data, dim=1, out=None, name=None, **kwargs):
+    """Joins arrays along an existing axis; the other axes must match.
 
-    ``out = data viewed as shape``
+    ``out = [data[0], data[1], ...] joined along dim``
+
+    Parameters
+    ----------
+    *data : NDArray
+        Input arrays.
+    dim : int, default=1
+        the axis to join along
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.shape.Concat``.
+    """
+    return invoke(_Concat_op, data, _Concat_op.parse(dict(kwargs, dim=dim, num_args=len(data))), out)
+
+concat = Concat
+
+def Flatten(data=None, out=None, name=None, **kwargs):
+    """Collapses all axes but the first into one.
+
+    ``out.shape = (data.shape[0], prod(data.shape[1:]))``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.shape.Flatten``.
+    """
+    return invoke(_Flatten_op, (data,), _Flatten_op.parse(kwargs), out)
+
+flatten = Flatten
+
+def Pad(data=None, mode=REQUIRED, pad_width=REQUIRED, constant_value=0.0, out=None, name=None, **kwargs):
+    """Pads the spatial axes of a 4-d or 5-d array with a constant, the edge values, or a reflection.
+
+    ``out = data with pad_width[2i] values before and pad_width[2i+1] after axis i``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    mode : {'constant', 'edge', 'reflect'}, required
+        how the border is filled
+    pad_width : Shape(tuple), required
+        (before, after) per axis, 0 for the first two axes
+    constant_value : float, default=0.0
+        the fill value of mode='constant'
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.shape.Pad``.
+    """
+    return invoke(_Pad_op, (data,), _Pad_op.parse(dict(kwargs, mode=mode, pad_width=pad_width, constant_value=constant_value)), out)
+
+pad = Pad
+
+def Reshape(data=None, shape=(), reverse=False, target_shape=(), keep_highest=False, out=None, name=None, **kwargs):
+    """Gives the array a new shape with the same elements; special codes copy (0), infer (-1), keep the rest (-2), merge (-3) or split (-4) input axes.
+
+    ``out = data with a new shape (row-major order kept)``
 
     Parameters
     ----------
     data : NDArray
         Input array.
     shape : Shape(tuple), default=()
-        the target shape (codes allowed)
+        the target shape; may use the codes 0, -1, -2, -3, -4
     reverse : boolean, default=False
-        match codes from the right
+        match the codes from the right
+    target_shape : Shape(tuple), default=()
+        deprecated: the target shape, one 0 inferred
+    keep_highest : boolean, default=False
+        deprecated: with target_shape, keep axis 0
     out : NDArray, optional
         The output array to write into.
 
@@ -34,14 +133,491 @@ def Reshape(data=None, shape=(), reverse=False, out=None, name=None, **kwargs):
     NDArray or list of NDArrays
         See the declaration ``minimx.ops.shape.Reshape``.
     """
-    return invoke(_Reshape_op, (data,), _Reshape_op.parse(dict(kwargs, shape=shape, reverse=reverse)), out)
+    return invoke(_Reshape_op, (data,), _Reshape_op.parse(dict(kwargs, shape=shape, reverse=reverse, target_shape=target_shape, keep_highest=keep_highest)), out)
 
 reshape = Reshape
 
-def transpose(data=None, axes=(), out=None, name=None, **kwargs):
-    """The transpose operator.
+def SliceChannel(data=None, num_outputs=REQUIRED, axis=1, squeeze_axis=False, out=None, name=None, **kwargs):
+    """Splits the input into num_outputs equal parts along an axis (one output is returned as an array, several as a list).
 
-    ``out[i_axes[0], ...] = data[i_0, ...]``
+    ``out[k] = data[..., k*m:(k+1)*m, ...] along axis, m = size / num_outputs``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    num_outputs : int, required
+        number of equal parts
+    axis : int, default=1
+        the axis to split
+    squeeze_axis : boolean, default=False
+        drop the split axis (its size must be num_outputs)
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.shape.SliceChannel``.
+    """
+    return invoke(_SliceChannel_op, (data,), _SliceChannel_op.parse(dict(kwargs, num_outputs=num_outputs, axis=axis, squeeze_axis=squeeze_axis)), out)
+
+split = SliceChannel
+
+def SwapAxis(data=None, dim1=0, dim2=0, out=None, name=None, **kwargs):
+    """Interchanges two axes.
+
+    ``out = data with axes dim1 and dim2 exchanged``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    dim1 : int, default=0
+        the first axis
+    dim2 : int, default=0
+        the second axis
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.shape.SwapAxis``.
+    """
+    return invoke(_SwapAxis_op, (data,), _SwapAxis_op.parse(dict(kwargs, dim1=dim1, dim2=dim2)), out)
+
+swapaxes = SwapAxis
+
+def broadcast_axis(data=None, axis=(), size=(), out=None, name=None, **kwargs):
+    """Repeats size-1 axes to the given sizes.
+
+    ``out[i] = data[i with 0 on the broadcast axes]``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    axis : Shape(tuple), default=()
+        the axes to broadcast
+    size : Shape(tuple), default=()
+        their new sizes
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.shape.broadcast_axis``.
+    """
+    return invoke(_broadcast_axis_op, (data,), _broadcast_axis_op.parse(dict(kwargs, axis=axis, size=size)), out)
+
+broadcast_axes = broadcast_axis
+
+def broadcast_like(lhs=None, rhs=None, lhs_axes=None, rhs_axes=None, out=None, name=None, **kwargs):
+    """Broadcasts lhs to the shape of rhs.
+
+    ``out = lhs broadcast to rhs's shape (or to rhs's sizes on the chosen axes)``
+
+    Parameters
+    ----------
+    lhs : NDArray
+        Input array.
+    rhs : NDArray
+        Input array.
+    lhs_axes : Shape or None, default=None
+        lhs axes to broadcast (None: all)
+    rhs_axes : Shape or None, default=None
+        rhs axes giving their sizes (None: all)
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.shape.broadcast_like``.
+    """
+    return invoke(_broadcast_like_op, (lhs, rhs,), _broadcast_like_op.parse(dict(kwargs, lhs_axes=lhs_axes, rhs_axes=rhs_axes)), out)
+
+
+def broadcast_to(data=None, shape=(), out=None, name=None, **kwargs):
+    """Repeats the size-1 axes of the input to reach the target shape.
+
+    ``out[i] = data[i with 0 on the axes of size 1]``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    shape : Shape(tuple), default=()
+        the target shape; 0 keeps an axis
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.shape.broadcast_to``.
+    """
+    return invoke(_broadcast_to_op, (data,), _broadcast_to_op.parse(dict(kwargs, shape=shape)), out)
+
+
+def depth_to_space(data=None, block_size=REQUIRED, out=None, name=None, **kwargs):
+    """Moves blocks of depth (channel) values into spatial blocks.
+
+    ``out[n, c, h*b + i, w*b + j] = data[n, (i*b + j)*C_out + c, h, w]``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    block_size : int, required
+        the side of the moved blocks
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.shape.depth_to_space``.
+    """
+    return invoke(_depth_to_space_op, (data,), _depth_to_space_op.parse(dict(kwargs, block_size=block_size)), out)
+
+
+def diag(data=None, k=0, axis1=0, axis2=1, out=None, name=None, **kwargs):
+    """Builds a diagonal matrix from a vector, or extracts the k-th diagonal (moved to the last axis, like numpy.diagonal) from an array of 2 or more axes.
+
+    ``1-d: out[i, i + k] = data[i]; N-d: out[..., i] = data[..., i, i + k]``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    k : int, default=0
+        the diagonal: 0 main, > 0 above, < 0 below
+    axis1 : int, default=0
+        first axis of the 2-d planes (N-d input)
+    axis2 : int, default=1
+        second axis of the 2-d planes (N-d input)
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.shape.diag``.
+    """
+    return invoke(_diag_op, (data,), _diag_op.parse(dict(kwargs, k=k, axis1=axis1, axis2=axis2)), out)
+
+
+def expand_dims(data=None, axis=REQUIRED, out=None, name=None, **kwargs):
+    """Inserts an axis of size 1.
+
+    ``out.shape = data.shape with 1 inserted at axis``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    axis : int, required
+        where the new axis goes
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.shape.expand_dims``.
+    """
+    return invoke(_expand_dims_op, (data,), _expand_dims_op.parse(dict(kwargs, axis=axis)), out)
+
+
+def repeat(data=None, repeats=REQUIRED, axis=None, out=None, name=None, **kwargs):
+    """Repeats each element, like numpy.repeat.
+
+    ``out[..., i, ...] = data[..., i // repeats, ...]``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    repeats : int, required
+        times each element is repeated
+    axis : int or None, default=None
+        the axis (None: the flattened input)
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.shape.repeat``.
+    """
+    return invoke(_repeat_op, (data,), _repeat_op.parse(dict(kwargs, repeats=repeats, axis=axis)), out)
+
+
+def reshape_like(lhs=None, rhs=None, lhs_begin=None, lhs_end=None, rhs_begin=None, rhs_end=None, out=None, name=None, **kwargs):
+    """Reshapes lhs to rhs's shape (or replaces a range of lhs's axes by a range of rhs's).
+
+    ``out.shape = lhs.shape[:lb] + rhs.shape[rb:re] + lhs.shape[le:]``
+
+    Parameters
+    ----------
+    lhs : NDArray
+        Input array.
+    rhs : NDArray
+        Input array.
+    lhs_begin : int or None, default=None
+        first axis of lhs to replace (None: 0)
+    lhs_end : int or None, default=None
+        end of lhs's replaced axes (None: ndim)
+    rhs_begin : int or None, default=None
+        first axis of rhs to copy (None: 0)
+    rhs_end : int or None, default=None
+        end of rhs's copied axes (None: ndim)
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.shape.reshape_like``.
+    """
+    return invoke(_reshape_like_op, (lhs, rhs,), _reshape_like_op.parse(dict(kwargs, lhs_begin=lhs_begin, lhs_end=lhs_end, rhs_begin=rhs_begin, rhs_end=rhs_end)), out)
+
+
+def reverse(data=None, axis=REQUIRED, out=None, name=None, **kwargs):
+    """Reverses the order of elements along the given axes (an axis given twice is reversed twice, as in MXNet).
+
+    ``out[..., i, ...] = data[..., n - 1 - i, ...] on each axis``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    axis : Shape(tuple), required
+        the axes to reverse
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.shape.reverse``.
+    """
+    return invoke(_reverse_op, (data,), _reverse_op.parse(dict(kwargs, axis=axis)), out)
+
+flip = reverse
+
+def shape_array(data=None, out=None, name=None, **kwargs):
+    """The input's shape as a 1-d int64 array.
+
+    ``out = data.shape (int64)``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.shape.shape_array``.
+    """
+    return invoke(_shape_array_op, (data,), _shape_array_op.parse(kwargs), out)
+
+
+def size_array(data=None, out=None, name=None, **kwargs):
+    """The input's number of elements as a 1-element int64 array.
+
+    ``out = [data.size] (int64)``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.shape.size_array``.
+    """
+    return invoke(_size_array_op, (data,), _size_array_op.parse(kwargs), out)
+
+
+def slice(data=None, begin=REQUIRED, end=REQUIRED, step=(), out=None, name=None, **kwargs):
+    """Takes a regular slice (start, stop, step per axis) of the input; axes not named are kept.
+
+    ``out[i, j, ...] = data[begin[0] + i*step[0], begin[1] + j*step[1], ...]``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    begin : value, required
+        start index per axis (None: from the start)
+    end : value, required
+        end index per axis, excluded (None: to the end)
+    step : value, default=()
+        step per axis (None or (): 1); may be negative
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.shape.slice``.
+    """
+    return invoke(_slice_op, (data,), _slice_op.parse(dict(kwargs, begin=begin, end=end, step=step)), out)
+
+crop = slice
+
+def slice_axis(data=None, axis=REQUIRED, begin=REQUIRED, end=REQUIRED, out=None, name=None, **kwargs):
+    """Slices one axis from begin to end (step 1).
+
+    ``out = data[..., begin:end, ...] along axis``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    axis : int, required
+        the sliced axis (negative counts from the end)
+    begin : int, required
+        first index (negative counts from the end)
+    end : int or None, required
+        end index, excluded (None: the axis size)
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.shape.slice_axis``.
+    """
+    return invoke(_slice_axis_op, (data,), _slice_axis_op.parse(dict(kwargs, axis=axis, begin=begin, end=end)), out)
+
+
+def slice_like(data=None, shape_like=None, axes=(), out=None, name=None, **kwargs):
+    """Slices the input to the shape of shape_like, from index 0 of each chosen axis.
+
+    ``out = data[:like.shape[0], :like.shape[1], ...] on the chosen axes``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    shape_like : NDArray
+        Input array.
+    axes : Shape(tuple), default=()
+        the axes to slice (() : all)
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.shape.slice_like``.
+    """
+    return invoke(_slice_like_op, (data, shape_like,), _slice_like_op.parse(dict(kwargs, axes=axes)), out)
+
+
+def space_to_depth(data=None, block_size=REQUIRED, out=None, name=None, **kwargs):
+    """Moves spatial blocks into the depth (channel) axis; the inverse of depth_to_space.
+
+    ``out[n, (i*b + j)*C + c, h, w] = data[n, c, h*b + i, w*b + j]``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    block_size : int, required
+        the side of the moved blocks
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.shape.space_to_depth``.
+    """
+    return invoke(_space_to_depth_op, (data,), _space_to_depth_op.parse(dict(kwargs, block_size=block_size)), out)
+
+
+def squeeze(data=None, axis=None, out=None, name=None, **kwargs):
+    """Removes axes of size 1.
+
+    ``out.shape = data.shape without the size-1 axes``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    axis : int or tuple of int or None, default=None
+        axes to drop (None: all of size 1)
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.shape.squeeze``.
+    """
+    return invoke(_squeeze_op, (data,), _squeeze_op.parse(dict(kwargs, axis=axis)), out)
+
+
+def stack(*data, axis=0, out=None, name=None, **kwargs):
+    """Joins arrays of one shape along a new axis.
+
+    ``out[..., k, ...] = data[k] (k on the new axis)``
+
+    Parameters
+    ----------
+    *data : NDArray
+        Input arrays.
+    axis : int, default=0
+        where the new axis goes in the result
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.shape.stack``.
+    """
+    return invoke(_stack_op, data, _stack_op.parse(dict(kwargs, axis=axis, num_args=len(data))), out)
+
+
+def tile(data=None, reps=REQUIRED, out=None, name=None, **kwargs):
+    """Repeats the whole array along each axis, like numpy.tile.
+
+    ``out[i] = data[i % data.shape] (numpy.tile)``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    reps : Shape(tuple), required
+        repetitions per axis (aligned on the right)
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.shape.tile``.
+    """
+    return invoke(_tile_op, (data,), _tile_op.parse(dict(kwargs, reps=reps)), out)
+
+
+def transpose(data=None, axes=(), out=None, name=None, **kwargs):
+    """Permutes the axes.
+
+    ``out[i[axes[0]], i[axes[1]], ...] = data[i]``
 
     Parameters
     ----------
@@ -58,3 +634,27 @@ def transpose(data=None, axes=(), out=None, name=None, **kwargs):
         See the declaration ``minimx.ops.shape.transpose``.
     """
     return invoke(_transpose_op, (data,), _transpose_op.parse(dict(kwargs, axes=axes)), out)
+
+
+def where(condition=None, x=None, y=None, out=None, name=None, **kwargs):
+    """Takes elements from x where the condition is non-zero, from y elsewhere; a 1-d condition of x.shape[0] elements picks whole rows.
+
+    ``out = x where condition != 0 else y``
+
+    Parameters
+    ----------
+    condition : NDArray
+        Input array.
+    x : NDArray
+        Input array.
+    y : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.shape.where``.
+    """
+    return invoke(_where_op, tuple(x for x in (condition, x, y,) if x is not None), _where_op.parse(kwargs), out)

@@ -15,6 +15,7 @@ A composite op (one declared with ``compute``) instead runs its body, which call
 each op it is made of.
 """
 from functools import partial
+from operator import attrgetter
 
 from .. import config
 from ..base import MXNetError
@@ -27,6 +28,7 @@ from .storage import Chunk
 __all__ = ["invoke", "call_op", "set_array_class", "set_composite_namespace"]
 
 _INLINE_LIMIT = config.inline_limit()
+_SHAPE, _DATA, _DTYPE = attrgetter("_shape"), attrgetter("_data"), attrgetter("_data.dtype")
 _array_class = None   # NDArray, registered by ndarray.py (it calls invoke, so it cannot be imported here)
 _F = None             # the mx.nd namespace composite bodies are written against
 
@@ -57,52 +59,50 @@ def _input_error(op, inputs, attrs, err):
     return MXNetError(msg)
 
 
-def _context_of(op, inputs, ctx):
-    if not inputs:
-        if ctx is None:
-            return current_context()
-        return ctx if isinstance(ctx, Context) else Context(ctx)
-    first = inputs[0]._chunk.ctx
-    for x in inputs:
-        if x._chunk.ctx is not first and x._chunk.ctx != first:
-            raise MXNetError(
-                f"{op.name}: inputs live on different contexts: "
-                + ", ".join(str(x.context) for x in inputs)
-                + "\n  hint: move them to one context first with x.as_in_context(ctx)")
-    return first
-
-
 def invoke(op, inputs, attrs, out=None, ctx=None):
     """Run ``op`` on NDArray ``inputs`` with parsed ``attrs``; return its visible output(s)."""
-    for x in inputs:
-        if not isinstance(x, _array_class):
-            raise MXNetError(f"{op.name}: expected NDArray inputs, got {type(x).__name__} "
-                             f"({x!r:.60})\n  hint: convert with mx.nd.array(...)")
-    ctx = _context_of(op, inputs, ctx)
-    if op.compute is not None and op.kernel is None:
+    # 1. context (inlined for speed: this function runs for every op)
+    if inputs:
+        ctx = None
+        for x in inputs:
+            if type(x) is not _array_class and not isinstance(x, _array_class):
+                _bad_input(op, inputs)
+            c = x._chunk.ctx
+            if c is not ctx:
+                if ctx is None:
+                    ctx = c
+                elif c != ctx:
+                    _context_mismatch(op, inputs)
+    elif ctx is None:
+        ctx = current_context()
+    elif not isinstance(ctx, Context):
+        ctx = Context(ctx)
+    if op.kernel is None:
         return _run_composite(op, inputs, attrs, out)
-    in_shapes = [x._shape for x in inputs]
+    # 2. shape and dtype rules
+    in_shapes = list(map(_SHAPE, inputs))   # map + attrgetter: no Python frame per input
     try:
         out_shapes = op.shape(attrs, *in_shapes)
-        out_dtypes = op.dtype(attrs, *[x._data.dtype for x in inputs])
+        out_dtypes = op.dtype(attrs, *map(_DTYPE, inputs))
     except OpInputError as err:
         raise _input_error(op, inputs, attrs, err) from None
     multi = type(out_shapes) is list
     if not multi:
-        out_shapes, out_dtypes = [out_shapes], [out_dtypes]
+        out_shapes, out_dtypes = (out_shapes,), (out_dtypes,)
     elif type(out_dtypes) is not list:
         out_dtypes = [out_dtypes] * len(out_shapes)
+    # 3. outputs
     backend = ctx.backend
-    outputs = _outputs(op, out, out_shapes, out_dtypes, ctx, backend, multi)
-    try:
-        kernel = backend.kernels[op.kernel]
-    except KeyError:
-        raise MXNetError(f"{op.name}: the {backend.name} backend has no kernel "
-                         f"'{op.kernel}'") from None
-    if op.random or op.train_aware:
-        attrs = dict(attrs)
-        if op.train_aware:
-            attrs["is_train"] = tape.state.training
+    if out is None:
+        wrap = _array_class._wrap
+        alloc = backend.alloc
+        outputs = [wrap(Chunk(alloc(s, d), ctx), 0, s) for s, d in zip(out_shapes, out_dtypes)]
+    else:
+        outputs = _check_out(op, out, out_shapes, out_dtypes, ctx, multi)
+    # 4. push the kernel: it reads the inputs' chunks and writes the outputs' (and mutated inputs')
+    kernel = backend.kernels.get(op.kernel)
+    if kernel is None:
+        raise MXNetError(f"{op.name}: the {backend.name} backend has no kernel '{op.kernel}'")
     writes = [o._chunk for o in outputs]
     for i in op.mutates:
         if inputs[i]._chunk not in writes:
@@ -112,21 +112,44 @@ def invoke(op, inputs, attrs, out=None, ctx=None):
         c = x._chunk
         if c not in writes and c not in reads:
             reads.append(c)
-    if op.random:
-        rng = ctx_rng(ctx)
-        attrs["rng"] = rng.state
-        writes.append(rng.var)
-    fn = partial(kernel, tuple(x._data for x in inputs), tuple(o._data for o in outputs), attrs)
-    work = op.estimate_work(attrs, in_shapes, out_shapes)
+    if op.random or op.train_aware:
+        attrs = dict(attrs)
+        if op.train_aware:
+            attrs["is_train"] = tape.state.training
+        if op.random:
+            rng = ctx_rng(ctx)
+            attrs["rng"] = rng.state
+            writes.append(rng.var)
+    fn = partial(kernel, tuple(map(_DATA, inputs)), tuple(map(_DATA, outputs)), attrs)
+    work = op.work(attrs, in_shapes, out_shapes) if op.work is not None else outputs[0]._data.size
     get_engine().push(fn, reads, writes, ctx, op.name, work <= _INLINE_LIMIT)
+    # 5. tape
     if tape.state.recording:
         tape.record(op, attrs, inputs, outputs)
+    # 6. results
     if not multi:
         return outputs[0]
     if op.num_visible is not None:
         n = op.num_visible(attrs)
         return outputs[0] if n == 1 else outputs[:n]
     return outputs
+
+
+def _bad_input(op, inputs):
+    for i, x in enumerate(inputs):
+        if not isinstance(x, _array_class):
+            name = op.inputs[i] if not op.variadic and i < len(op.inputs) else f"input {i}"
+            if x is None:
+                raise MXNetError(f"{op.name}: input '{name}' is missing\n  hint: pass an NDArray")
+            raise MXNetError(f"{op.name}: input '{name}' must be an NDArray, got "
+                             f"{type(x).__name__} ({x!r:.60})\n  hint: convert with mx.nd.array(...)")
+
+
+def _context_mismatch(op, inputs):
+    raise MXNetError(
+        f"{op.name}: inputs live on different contexts: "
+        + ", ".join(str(x.context) for x in inputs)
+        + "\n  hint: move them to one context first with x.as_in_context(ctx)")
 
 
 def call_op(name, inputs, args, kwargs, out=None):
@@ -150,11 +173,8 @@ def call_op(name, inputs, args, kwargs, out=None):
 _NO_ATTRS = {}
 
 
-def _outputs(op, out, out_shapes, out_dtypes, ctx, backend, multi):
-    if out is None:
-        cls = _array_class
-        return [cls._wrap(Chunk(backend.alloc(s, d), ctx), 0, s, backend)
-                for s, d in zip(out_shapes, out_dtypes)]
+def _check_out(op, out, out_shapes, out_dtypes, ctx, multi):
+    """Check the arrays given as ``out=`` against the op's output shapes, dtypes and context."""
     outs = list(out) if isinstance(out, (list, tuple)) else [out]
     if len(outs) < len(out_shapes) and multi:
         raise MXNetError(f"{op.name}: out= gives {len(outs)} arrays but the op has "
@@ -192,21 +212,58 @@ class _Rng:
         self.state, self.var = state, var
 
 
+class _RngVar(Chunk):
+    """The engine variable of a context's generator: it orders random ops, and keeps no failure.
+
+    An array's variable keeps the error of a failed op that wrote it and passes it on to every
+    later op (MXNet's rule). Applied to the generator's variable, one failed random op, or one
+    random op whose input had failed, would fail every later random op of the context, seeds
+    included. So this variable drops failures: they stay on the op's outputs, where they belong.
+    """
+    __slots__ = ()
+    exc = property(lambda self: None, lambda self, failure: None)
+
+
 _RNGS = {}
+# MXNet seeds every generator with 0 at start-up, so a fresh process draws the same numbers each
+# run; minimx does the same. ``mx.random.seed(n)`` replaces the seed of future contexts too.
+_DEFAULT_SEED = 0
+_global_seed = _DEFAULT_SEED
+
+
+def _device_seed(seed, ctx):
+    """The seed of ``ctx``'s generator after ``mx.random.seed(seed)`` (all contexts).
+
+    As in MXNet, the seed is read as a C int (2**32 + 5 seeds as 5) and each device mixes in its
+    id, so contexts draw different streams; device 0 uses the seed alone, which is what
+    ``mx.random.seed(seed, ctx)`` gives any one context.
+    """
+    seed &= 0xFFFFFFFF
+    return seed if ctx.device_id == 0 else [seed, ctx.device_id]
 
 
 def ctx_rng(ctx):
-    """The random generator of a context, created on first use (seeded by ``mx.random.seed``)."""
+    """The random generator of a context, created on first use with the current global seed."""
     rng = _RNGS.get(ctx)
     if rng is None:
-        rng = _RNGS[ctx] = _Rng(ctx.backend.new_rng(None), Chunk(None, ctx))
+        new = _Rng(ctx.backend.new_rng(_device_seed(_global_seed, ctx)), _RngVar(None, ctx))
+        rng = _RNGS.setdefault(ctx, new)   # two threads may race here: one generator wins
     return rng
 
 
 def seed_rngs(seed, ctx=None):
-    """Re-seed one context's generator, or every context's (``mx.random.seed``)."""
-    from_ctx = [ctx] if ctx is not None else list(_RNGS) or [current_context()]
-    for c in from_ctx:
+    """Re-seed every context's generator (``ctx=None``), or one context's (``mx.random.seed``).
+
+    Seeding every context also seeds the contexts that have not drawn yet: they start from
+    ``seed`` when first used.
+    """
+    global _global_seed
+    if ctx is None:
+        _global_seed = seed
+        targets = [(c, _device_seed(seed, c)) for c in list(_RNGS)]
+    else:
+        targets = [(ctx, seed & 0xFFFFFFFF)]
+    for c, key in targets:
         rng = ctx_rng(c)
         # Re-seed in push order: random ops pushed before the seed still use the old stream.
-        get_engine().push(partial(c.backend.reseed, rng.state, seed), (), (rng.var,), c, "seed", True)
+        get_engine().push(partial(c.backend.reseed, rng.state, key), (), (rng.var,), c, "seed", True)

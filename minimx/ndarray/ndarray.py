@@ -27,6 +27,8 @@ _OPS = {name: get_op(name) for name in (
     "_mod_scalar", "_rmod_scalar", "_power_scalar", "_rpower_scalar", "_equal_scalar",
     "_not_equal_scalar", "_greater_scalar", "_greater_equal_scalar", "_lesser_scalar",
     "_lesser_equal_scalar", "negative", "_copy", "Cast", "transpose")}
+_BROADCAST_ADD, _BROADCAST_MUL = _OPS["broadcast_add"], _OPS["broadcast_mul"]
+_NO_ATTRS = {}   # shared by ops without parameters; kernels never modify attrs
 
 
 class NDArray(FluentMethods):
@@ -47,12 +49,13 @@ class NDArray(FluentMethods):
         self = object.__new__(cls)
         self._chunk = chunk
         self._offset = offset
-        self._shape = shape = tuple(shape)
         buf = chunk.buf
         if offset == 0 and buf.shape == shape:
             self._data = buf
         else:
+            shape = tuple(shape)
             self._data = (backend or chunk.ctx.backend).view(buf, offset, shape)
+        self._shape = shape
         self._node = None
         self._grad = None
         self._grad_req = "null"
@@ -239,6 +242,8 @@ class NDArray(FluentMethods):
         raise TypeError(f"type {type(other)} not supported")
 
     def __add__(self, other):
+        if type(other) is NDArray:   # the hot case, one call less
+            return invoke(_BROADCAST_ADD, (self, other), _NO_ATTRS)
         return self._binary(other, "broadcast_add", "_plus_scalar")
 
     def __radd__(self, other):
@@ -257,6 +262,8 @@ class NDArray(FluentMethods):
         return self._binary(other, "broadcast_sub", "_minus_scalar", out=self)
 
     def __mul__(self, other):
+        if type(other) is NDArray:
+            return invoke(_BROADCAST_MUL, (self, other), _NO_ATTRS)
         return self._binary(other, "broadcast_mul", "_mul_scalar")
 
     def __rmul__(self, other):

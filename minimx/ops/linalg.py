@@ -1,4 +1,383 @@
-"""The linalg ops (declarations are being written)."""
-from .opdef import Domain, OpDef, Param, fail  # noqa: F401
+"""Linear-algebra ops: ``dot``, ``batch_dot``, the ``linalg_*`` family and ``FullyConnected``.
 
-__all__ = []
+Every op here is a matrix product at heart. Each is one ``OpDef``; the numpy kernels in
+``_kernels/reference/linalg.py`` are the spec, and the CPU backend runs them through
+``_kernels/cpu/gemm.py`` (numpy's BLAS, split over minimx's thread budget).
+
+MXNet's conventions kept here:
+
+- ``dot`` on N-d arrays views ``lhs`` as a matrix whose columns are its *last* axis and ``rhs`` as
+  one whose rows are its *first* axis: ``out[i..., j...] = sum_k lhs[i..., k] * rhs[k, j...]``.
+  ``transpose_a`` instead contracts lhs's *first* axis (the output keeps ``lhs.shape[1:]`` in
+  order), ``transpose_b`` rhs's *last* axis.
+- ``linalg_gemm2`` / ``linalg_gemm`` take the matrix rows from ``axis`` (default -2) and the
+  columns from the last axis; every other axis is a batch axis that must match.
+- ``FullyConnected``'s weight is ``(num_hidden, in_units)``; with ``flatten=True`` the data is
+  viewed as ``(batch, prod(rest))``, else its last axis is the input units.
+"""
+import numpy as np
+
+from ..base import prod
+from .opdef import Domain, OpDef, Param, fail
+from .params import Bool, Enum, Float, Int
+
+__all__ = ["float_dtype", "gemm_geometry"]
+
+_FLOATS = ("float16", "float32", "float64")
+
+
+def float_dtype(attrs, *dtypes):
+    """Dtype rule of the matrix ops: one floating-point dtype for every input."""
+    first = dtypes[0]
+    for d in dtypes[1:]:
+        if d != first:
+            fail(f"inputs must have the same dtype, got {', '.join(str(d) for d in dtypes)}",
+                 "convert one input with .astype(...) first")
+    if first.name not in _FLOATS:
+        # NB: MXNet accepts the call and fails later, inside the engine, with "dot only supports
+        # float32/float64"; minimx rejects it at the call.
+        fail(f"this op supports float16, float32 and float64 inputs, got {first}",
+             "cast the inputs with .astype('float32')")
+    return first
+
+
+def _floats_domain(**kwargs):
+    return Domain(low=-2.0, high=2.0, dtypes=("float32", "float64"), rtol=1e-4, atol=1e-4,
+                  **kwargs)
+
+
+# -- dot -----------------------------------------------------------------------------------------
+def _dot_shape(attrs, lhs, rhs):
+    ta, tb = attrs["transpose_a"], attrs["transpose_b"]
+    if len(lhs) == 1 and len(rhs) == 1 and (ta or tb):
+        fail("cannot transpose vectors: both inputs are 1-d",
+             "drop transpose_a/transpose_b; a 1-d dot is the inner product")
+    k_lhs, front = (lhs[0], lhs[1:]) if ta else (lhs[-1], lhs[:-1])
+    k_rhs, back = (rhs[-1], rhs[:-1]) if tb else (rhs[0], rhs[1:])
+    if k_lhs != k_rhs:
+        fail(f"dot shape error: {tuple(lhs)} x {tuple(rhs)} contracts lhs's "
+             f"{'first' if ta else 'last'} axis (size {k_lhs}) with rhs's "
+             f"{'last' if tb else 'first'} axis (size {k_rhs})",
+             "the contracted axes must have the same size; check transpose_a/transpose_b")
+    return tuple(front) + tuple(back) or (1,)
+
+
+def _dot_work(attrs, in_shapes, out_shapes):
+    lhs = in_shapes[0]
+    k = lhs[0] if attrs["transpose_a"] else lhs[-1]
+    return prod(out_shapes[0]) * k
+
+
+def _dot_inputs(rng, dtype, attrs):
+    m, k, n = (int(v) for v in rng.integers(1, 6, size=3))
+    lhs = (k, m) if attrs.get("transpose_a") else (m, k)
+    rhs = (n, k) if attrs.get("transpose_b") else (k, n)
+    return [rng.uniform(-2, 2, lhs).astype(dtype), rng.uniform(-2, 2, rhs).astype(dtype)]
+
+
+_TRANSPOSES = [{}, {"transpose_a": True}, {"transpose_b": True},
+               {"transpose_a": True, "transpose_b": True}]
+_STYPE = Enum(None, "csr", "default", "row_sparse")
+
+dot = OpDef(
+    "dot", inputs=("lhs", "rhs"),
+    params=(Param("transpose_a", Bool, False, "contract lhs's first axis instead of its last"),
+            Param("transpose_b", Bool, False, "contract rhs's last axis instead of its first"),
+            Param("forward_stype", _STYPE, None, "output storage type (ignored: minimx is dense)")),
+    shape=_dot_shape, dtype=float_dtype, work=_dot_work,
+    domain=_floats_domain(attrs=_TRANSPOSES, make_inputs=_dot_inputs),
+    formula="out[i..., j...] = sum_k lhs[i..., k] * rhs[k, j...]",
+    doc="Dot product of two arrays: the matrix product for 2-d inputs, the inner product for 1-d "
+        "ones; N-d inputs contract lhs's last axis with rhs's first.",
+    family="linalg")
+
+
+# -- batch_dot -----------------------------------------------------------------------------------
+def _batch_dot_shape(attrs, lhs, rhs):
+    if len(lhs) < 3 or len(rhs) < 3 or len(lhs) != len(rhs):
+        fail(f"batch_dot needs two N-d inputs with the same N >= 3, got {tuple(lhs)} and "
+             f"{tuple(rhs)}", "use dot for 2-d inputs; add a batch axis with expand_dims")
+    if lhs[:-2] != rhs[:-2]:
+        fail(f"the leading batch axes must be equal: {tuple(lhs[:-2])} vs {tuple(rhs[:-2])}",
+             "give both inputs the same batch shape")
+    m, k = (lhs[-1], lhs[-2]) if attrs["transpose_a"] else (lhs[-2], lhs[-1])
+    k2, n = (rhs[-1], rhs[-2]) if attrs["transpose_b"] else (rhs[-2], rhs[-1])
+    if k != k2:
+        fail(f"batch_dot shape mismatch: {tuple(lhs)} x {tuple(rhs)} contracts sizes {k} and {k2}",
+             "the contracted axes must match; check transpose_a/transpose_b")
+    return tuple(lhs[:-2]) + (m, n)
+
+
+def _batch_work(attrs, in_shapes, out_shapes):
+    lhs = in_shapes[0]
+    k = lhs[-2] if attrs.get("transpose_a") else lhs[-1]
+    return prod(out_shapes[0]) * k
+
+
+def _batch_dot_inputs(rng, dtype, attrs):
+    b, m, k, n = (int(v) for v in rng.integers(1, 5, size=4))
+    lhs = (b, k, m) if attrs.get("transpose_a") else (b, m, k)
+    rhs = (b, n, k) if attrs.get("transpose_b") else (b, k, n)
+    return [rng.uniform(-2, 2, lhs).astype(dtype), rng.uniform(-2, 2, rhs).astype(dtype)]
+
+
+batch_dot = OpDef(
+    "batch_dot", inputs=("lhs", "rhs"),
+    params=(Param("transpose_a", Bool, False, "transpose each lhs matrix"),
+            Param("transpose_b", Bool, False, "transpose each rhs matrix"),
+            Param("forward_stype", _STYPE, None, "output storage type (ignored: minimx is dense)")),
+    shape=_batch_dot_shape, dtype=float_dtype, work=_batch_work,
+    domain=_floats_domain(attrs=_TRANSPOSES, make_inputs=_batch_dot_inputs),
+    formula="out[b..., i, j] = sum_k lhs[b..., i, k] * rhs[b..., k, j]",
+    doc="Batched matrix product over the last two axes; the leading axes are batch axes.",
+    family="linalg")
+
+
+# -- linalg_gemm2 / linalg_gemm -------------------------------------------------------------------
+def gemm_geometry(attrs, a, b):
+    """Check two ``linalg_gemm*`` operands; return the output shape.
+
+    The matrix rows lie on ``axis``, the columns on the last axis; every other axis is a batch axis.
+    """
+    nd = len(a)
+    if nd < 2 or len(b) != nd:
+        fail(f"both inputs must have the same number of axes (at least 2), got {tuple(a)} and "
+             f"{tuple(b)}", "use dot for a vector; add axes with expand_dims")
+    axis = attrs["axis"]
+    row = axis + nd if axis < 0 else axis
+    if not 0 <= row < nd - 1:
+        fail(f"axis {axis} is not a valid row axis for {nd}-d inputs",
+             f"the row axis must come before the last (column) axis: use {-nd}..{nd - 2}")
+    for i in range(nd - 1):
+        if i != row and a[i] != b[i]:
+            fail(f"the batch axes must match: {tuple(a)} and {tuple(b)} differ on axis {i}",
+                 "shapes may differ only on the row axis and the last axis")
+    ta, tb = attrs["transpose_a"], attrs["transpose_b"]
+    k_a = a[row] if ta else a[-1]
+    k_b = b[-1] if tb else b[row]
+    if k_a != k_b:
+        fail(f"incompatible matrix dimensions for multiplication: {tuple(a)} x {tuple(b)} "
+             f"contracts {k_a} with {k_b} (row axis {axis}, transpose_a={ta}, transpose_b={tb})",
+             "the columns of op(A) must equal the rows of op(B)")
+    out = list(a)
+    out[row] = a[-1] if ta else a[row]
+    out[-1] = b[row] if tb else b[-1]
+    return tuple(out)
+
+
+def _gemm2_shape(attrs, a, b):
+    return gemm_geometry(attrs, a, b)
+
+
+def _gemm_shape(attrs, a, b, c):
+    out = gemm_geometry(attrs, a, b)
+    if tuple(c) != out:
+        fail(f"C has shape {tuple(c)} but op(A) x op(B) has shape {out}",
+             "C must have exactly the product's shape (no broadcasting)")
+    return out
+
+
+def _gemm_work(attrs, in_shapes, out_shapes):
+    a = in_shapes[0]
+    nd = len(a)
+    row = attrs["axis"] % nd if nd else 0
+    k = a[row] if attrs["transpose_a"] else a[-1]
+    return prod(out_shapes[0]) * k
+
+
+def _gemm_inputs(rng, dtype, attrs, with_c=False):
+    m, k, n, batch = (int(v) for v in rng.integers(1, 5, size=4))
+    a = (k, m) if attrs.get("transpose_a") else (m, k)
+    b = (n, k) if attrs.get("transpose_b") else (k, n)
+    shapes = [(batch,) + a, (batch,) + b]
+    if attrs.get("axis", -2) == 0:       # rows on axis 0: the batch axis sits in the middle
+        shapes = [(s[1], batch, s[2]) for s in shapes]
+    arrays = [rng.uniform(-2, 2, s).astype(dtype) for s in shapes]
+    if with_c:
+        out = (batch, m, n) if attrs.get("axis", -2) != 0 else (m, batch, n)
+        arrays.append(rng.uniform(-2, 2, out).astype(dtype))
+    return arrays
+
+
+_GEMM_ATTRS = [{}, {"transpose_a": True, "alpha": 0.5}, {"transpose_b": True},
+               {"axis": 0, "transpose_a": True, "transpose_b": True}]
+
+_linalg_gemm2 = OpDef(
+    "_linalg_gemm2", inputs=("A", "B"), aliases=("linalg_gemm2",),
+    params=(Param("transpose_a", Bool, False, "use the transpose of A"),
+            Param("transpose_b", Bool, False, "use the transpose of B"),
+            Param("alpha", Float, 1.0, "scalar factor of the product"),
+            Param("axis", Int, -2, "axis of the matrix rows (the columns are the last axis)")),
+    shape=_gemm2_shape, dtype=float_dtype, work=_gemm_work,
+    domain=_floats_domain(attrs=_GEMM_ATTRS, make_inputs=_gemm_inputs),
+    formula="out = alpha * op(A) @ op(B)",
+    doc="Matrix product of the matrices in the last two axes (rows on `axis`), scaled by alpha.",
+    family="linalg")
+
+_linalg_gemm = OpDef(
+    "_linalg_gemm", inputs=("A", "B", "C"), aliases=("linalg_gemm",),
+    params=(Param("transpose_a", Bool, False, "use the transpose of A"),
+            Param("transpose_b", Bool, False, "use the transpose of B"),
+            Param("alpha", Float, 1.0, "scalar factor of the product"),
+            Param("beta", Float, 1.0, "scalar factor of C"),
+            Param("axis", Int, -2, "axis of the matrix rows (the columns are the last axis)")),
+    shape=_gemm_shape, dtype=float_dtype, work=_gemm_work,
+    domain=_floats_domain(attrs=[dict(a, beta=0.5) for a in _GEMM_ATTRS],
+                          make_inputs=lambda rng, dtype, attrs: _gemm_inputs(rng, dtype, attrs,
+                                                                             True)),
+    formula="out = alpha * op(A) @ op(B) + beta * C",
+    doc="General matrix multiply-add (BLAS gemm) over the matrices in the last two axes.",
+    family="linalg")
+
+
+# -- FullyConnected ------------------------------------------------------------------------------
+def _fc_shape(attrs, data, weight, *rest):
+    nh, no_bias = attrs["num_hidden"], attrs["no_bias"]
+    if nh < 1:
+        fail(f"num_hidden must be at least 1, got {nh}")
+    if no_bias and rest:
+        fail("no_bias=True takes two inputs (data, weight), got a bias too",
+             "drop the bias or set no_bias=False")
+    if not no_bias and not rest:
+        fail("expects three inputs (data, weight, bias), got two",
+             "pass a bias of shape (num_hidden,) or set no_bias=True")
+    if attrs["flatten"]:
+        in_units, out = prod(data[1:]), (data[0], nh)
+    else:
+        in_units, out = data[-1], tuple(data[:-1]) + (nh,)
+    if tuple(weight) != (nh, in_units):
+        how = "the product of the data's axes after the first" if attrs["flatten"] else \
+            "the data's last axis"
+        fail(f"weight has shape {tuple(weight)} but num_hidden={nh} and the data {tuple(data)} "
+             f"has {in_units} input units, so it must be ({nh}, {in_units})",
+             f"weight is (num_hidden, in_units), in_units being {how}")
+    if rest and tuple(rest[0]) not in ((nh,), (nh, 1)):
+        fail(f"bias has shape {tuple(rest[0])} but must be ({nh},) for num_hidden={nh}")
+    return out
+
+
+def _fc_work(attrs, in_shapes, out_shapes):
+    return prod(out_shapes[0]) * in_shapes[1][1]
+
+
+def _fc_inputs(rng, dtype, attrs):
+    batch, a, b = (int(v) for v in rng.integers(1, 5, size=3))
+    nh = attrs["num_hidden"]
+    data = (batch, a, b)
+    units = a * b if attrs.get("flatten", True) else b
+    arrays = [rng.uniform(-2, 2, data), rng.uniform(-2, 2, (nh, units))]
+    if not attrs.get("no_bias", False):
+        arrays.append(rng.uniform(-2, 2, (nh,)))
+    return [x.astype(dtype) for x in arrays]
+
+
+FullyConnected = OpDef(
+    "FullyConnected", inputs=("data", "weight", "bias"),
+    params=(Param("num_hidden", Int, doc="number of hidden units (outputs)"),
+            Param("no_bias", Bool, False, "leave out the bias term"),
+            Param("flatten", Bool, True, "flatten the data to 2-d (batch, in_units) first")),
+    shape=_fc_shape, dtype=float_dtype, work=_fc_work,
+    domain=_floats_domain(attrs=[{"num_hidden": 3}, {"num_hidden": 2, "no_bias": True},
+                                 {"num_hidden": 4, "flatten": False}],
+                          make_inputs=_fc_inputs),
+    formula="out = data @ weight.T + bias",
+    doc="A fully connected (dense) layer: a matrix product with the weight plus a bias.",
+    family="linalg")
+
+
+# -- optional linalg ops: potrf, trsm, syrk, khatri_rao --------------------------------------------
+def _square(name, shape):
+    if len(shape) < 2 or shape[-1] != shape[-2]:
+        fail(f"{name} needs square matrices in the last two axes, got {tuple(shape)}",
+             "pass an array of shape (..., n, n)")
+
+
+def _potrf_shape(attrs, a):
+    _square("linalg_potrf", a)
+    return tuple(a)
+
+
+def _spd_inputs(rng, dtype, attrs):
+    n, batch = (int(v) for v in rng.integers(1, 5, size=2))
+    m = rng.uniform(-1, 1, (batch, n, n))
+    return [(m @ m.transpose(0, 2, 1) + n * np.eye(n)).astype(dtype)]
+
+
+_linalg_potrf = OpDef(
+    "_linalg_potrf", inputs=("A",), aliases=("linalg_potrf",), shape=_potrf_shape,
+    dtype=float_dtype, domain=_floats_domain(make_inputs=_spd_inputs),
+    formula="A = out @ out.T, out lower triangular",
+    doc="Cholesky factor of symmetric positive-definite matrices (the upper triangle is zero).",
+    family="linalg")
+
+
+def _trsm_shape(attrs, a, b):
+    _square("linalg_trsm", a)
+    if len(b) != len(a) or a[:-2] != b[:-2]:
+        fail(f"A {tuple(a)} and B {tuple(b)} must have the same batch axes")
+    k = b[-1] if attrs["rightside"] else b[-2]
+    if k != a[-1]:
+        side = "columns" if attrs["rightside"] else "rows"
+        fail(f"incompatible matrix dimensions: B {tuple(b)} has {k} {side} but A is "
+             f"{a[-1]} x {a[-1]}", "rightside=True solves X @ op(A) = alpha * B")
+    return tuple(b)
+
+
+def _trsm_inputs(rng, dtype, attrs):
+    n, m = (int(v) for v in rng.integers(1, 5, size=2))
+    a = np.tril(rng.uniform(-1, 1, (n, n))) + 2 * np.eye(n)
+    if not attrs.get("lower", True):
+        a = a.T
+    b = rng.uniform(-1, 1, (m, n) if attrs.get("rightside") else (n, m))
+    return [a.astype(dtype), b.astype(dtype)]
+
+
+_linalg_trsm = OpDef(
+    "_linalg_trsm", inputs=("A", "B"), aliases=("linalg_trsm",),
+    params=(Param("transpose", Bool, False, "use the transpose of A"),
+            Param("rightside", Bool, False, "solve X @ op(A) = alpha * B instead"),
+            Param("lower", Bool, True, "A is lower (else upper) triangular"),
+            Param("alpha", Float, 1.0, "scalar factor of B")),
+    shape=_trsm_shape, dtype=float_dtype,
+    domain=_floats_domain(attrs=[{}, {"transpose": True, "alpha": 2.0}, {"rightside": True},
+                                 {"lower": False}], make_inputs=_trsm_inputs),
+    formula="out = alpha * op(A)^-1 @ B (or alpha * B @ op(A)^-1 with rightside)",
+    doc="Solves a triangular system with many right-hand sides; only A's triangle is read.",
+    family="linalg")
+
+
+def _syrk_shape(attrs, a):
+    if len(a) < 2:
+        fail(f"linalg_syrk needs matrices in the last two axes, got {tuple(a)}")
+    n = a[-1] if attrs["transpose"] else a[-2]
+    return tuple(a[:-2]) + (n, n)
+
+
+_linalg_syrk = OpDef(
+    "_linalg_syrk", inputs=("A",), aliases=("linalg_syrk",),
+    params=(Param("transpose", Bool, False, "compute A.T @ A instead"),
+            Param("alpha", Float, 1.0, "scalar factor")),
+    shape=_syrk_shape, dtype=float_dtype,
+    domain=_floats_domain(attrs=[{}, {"transpose": True, "alpha": 0.5}], ndim=(2, 3)),
+    formula="out = alpha * A @ A.T (or alpha * A.T @ A)",
+    doc="Symmetric rank-k update: the product of each matrix with its own transpose.",
+    family="linalg")
+
+
+def _khatri_rao_shape(attrs, *shapes):
+    if not shapes:
+        fail("khatri_rao needs at least one input")
+    for s in shapes:
+        if len(s) != 2 or s[1] != shapes[0][1]:
+            fail(f"every input must be a matrix with the same number of columns, got "
+                 f"{', '.join(str(tuple(x)) for x in shapes)}", "inputs are (rows_i, R)")
+    return (prod(s[0] for s in shapes), shapes[0][1])
+
+
+khatri_rao = OpDef(
+    "khatri_rao", inputs=("*args",), shape=_khatri_rao_shape, dtype=float_dtype,
+    domain=_floats_domain(make_inputs=lambda rng, dtype, attrs: [
+        rng.uniform(-2, 2, (int(rng.integers(1, 4)), 3)).astype(dtype) for _ in range(3)]),
+    formula="out[(i_1, ..., i_n), r] = args[0][i_1, r] * ... * args[n-1][i_n, r]",
+    doc="Column-wise Kronecker product of matrices with the same number of columns.",
+    family="linalg")

@@ -1,4 +1,223 @@
-"""The norm ops (declarations are being written)."""
-from .opdef import Domain, OpDef, Param, fail  # noqa: F401
+"""norm ops: BatchNorm, LayerNorm, InstanceNorm, GroupNorm, L2Normalization and LRN.
+
+Kernels are named after the ops (``_kernels/reference/norm.py`` is the spec; ``cpu/norm.pyx``
+speeds up BatchNorm and LayerNorm). Statistics are biased (divided by n, not n - 1), as in MXNet.
+"""
+import numpy as np
+
+from .nn import check_axis, float_dtype
+from .opdef import Domain, OpDef, Param, fail
+from .params import Bool, Enum, Float, Int, OptFloat
 
 __all__ = []
+
+_FLOAT_DTYPES = ("float32", "float64")
+
+
+def _check_param_shapes(names, shapes, size, what):
+    """Each of the inputs ``names`` must have shape ``(size,)``: one value per ``what``."""
+    if len(shapes) != len(names):
+        fail(f"needs data and {', '.join(names)}; {len(shapes)} of those were given",
+             "pass every input (None is not allowed here)")
+    for name, shape in zip(names, shapes):
+        if shape != (size,):
+            fail(f"{name} has shape {shape} but must have shape ({size},): one value per {what}",
+                 f"give {name} {size} values")
+
+
+def _param_dtype(data):
+    """float16 data keeps its per-channel arrays (and statistics) in float32, as in MXNet."""
+    return np.dtype(np.float32) if data == np.float16 else data
+
+
+def _check_param_dtypes(names, data, dtypes, expected):
+    if data.kind != "f":
+        fail(f"supports floating point data only, not {data}", "cast with .astype('float32')")
+    for name, d in zip(names, dtypes):
+        if d != expected:
+            fail(f"{name} has dtype {d} but {data} data needs {expected} {names[0]}/{names[-1]}",
+                 f"cast {name} with .astype('{expected}')")
+
+
+# -- BatchNorm -------------------------------------------------------------------------------
+_BN_PARAMS = ("gamma", "beta", "moving_mean", "moving_var")
+
+
+def _batch_norm_shape(attrs, data, *params):
+    axis = check_axis(attrs["axis"], len(data), "channel axis")
+    channels = data[axis]
+    _check_param_shapes(_BN_PARAMS, params, channels, f"channel (axis {axis} of data {data})")
+    return [data, (channels,), (channels,)]
+
+
+def _batch_norm_dtype(attrs, data, *params):
+    expected = _param_dtype(data)
+    _check_param_dtypes(_BN_PARAMS, data, params, expected)
+    return [data, expected, expected]
+
+
+def _bn_inputs(rng, dtype, attrs):
+    axis = attrs.get("axis", 1)
+    shape = [2, 3, 4, 2]
+    channels = shape[axis]
+    return [rng.uniform(-2, 2, size=shape).astype(dtype),
+            rng.uniform(0.5, 2, size=channels).astype(dtype),
+            rng.uniform(-1, 1, size=channels).astype(dtype),
+            rng.uniform(-1, 1, size=channels).astype(dtype),
+            rng.uniform(0.5, 2, size=channels).astype(dtype)]
+
+
+BatchNorm = OpDef(
+    "BatchNorm", inputs=("data", "gamma", "beta", "moving_mean", "moving_var"),
+    params=(Param("eps", Float, 1e-3, "added to the variance"),
+            Param("momentum", Float, 0.9, "decay of the running statistics"),
+            Param("fix_gamma", Bool, True, "treat gamma as 1 (and set it to 1 while training)"),
+            Param("use_global_stats", Bool, False, "normalise with the running statistics always"),
+            Param("output_mean_var", Bool, False, "also return the mean and inverse std"),
+            Param("axis", Int, 1, "the channel axis"),
+            Param("cudnn_off", Bool, False, "unused on the CPU"),
+            Param("min_calib_range", OptFloat, None, "quantisation only"),
+            Param("max_calib_range", OptFloat, None, "quantisation only")),
+    shape=_batch_norm_shape, dtype=_batch_norm_dtype, train_aware=True,
+    # moving_mean and moving_var are updated in training; gamma is set to 1 there with fix_gamma.
+    mutates=(1, 3, 4),
+    num_visible=lambda attrs: 3 if attrs["output_mean_var"] else 1,
+    formula="out = (x - mean) / sqrt(var + eps) * gamma + beta per channel; training: batch "
+            "statistics and moving = moving * momentum + batch * (1 - momentum)",
+    doc="Normalises each channel with the batch statistics while training and the running "
+        "statistics otherwise. The extra outputs are the mean and 1 / sqrt(var + eps).",
+    domain=Domain(dtypes=_FLOAT_DTYPES, make_inputs=_bn_inputs,
+                  attrs=[{}, {"fix_gamma": False}, {"axis": -1, "fix_gamma": False},
+                         {"use_global_stats": True, "output_mean_var": True}]),
+    family="norm")
+
+
+# -- LayerNorm, InstanceNorm, GroupNorm ------------------------------------------------------
+def _layer_norm_shape(attrs, data, *params):
+    axis = check_axis(attrs["axis"], len(data))
+    _check_param_shapes(("gamma", "beta"), params, data[axis],
+                        f"entry of axis {axis} of data {data}")
+    stats = data[:axis] + (1,) + data[axis + 1:]
+    return [data, stats, stats]
+
+
+def _same_float_dtype(attrs, data, *params):
+    _check_param_dtypes(("gamma", "beta"), data, params, data)
+    return data
+
+
+def _affine_inputs(param_size):
+    def make_inputs(rng, dtype, attrs):
+        shape = (2, 4, 3)
+        size = param_size(shape, attrs)
+        return [rng.uniform(-2, 2, size=shape).astype(dtype),
+                rng.uniform(0.5, 2, size=size).astype(dtype),
+                rng.uniform(-1, 1, size=size).astype(dtype)]
+    return make_inputs
+
+
+LayerNorm = OpDef(
+    "LayerNorm", inputs=("data", "gamma", "beta"),
+    params=(Param("axis", Int, -1, "the axis normalised over"),
+            Param("eps", Float, 1e-5, "added to the variance"),
+            Param("output_mean_var", Bool, False, "also return the mean and std")),
+    shape=_layer_norm_shape, dtype=lambda attrs, *d: [_same_float_dtype(attrs, *d)] * 3,
+    num_visible=lambda attrs: 3 if attrs["output_mean_var"] else 1,
+    formula="out = (x - mean(x, axis)) / sqrt(var(x, axis) + eps) * gamma + beta",
+    doc="Normalises data along one axis, then scales and shifts it; the extra outputs are the "
+        "mean and the standard deviation sqrt(var + eps), with that axis kept as 1.",
+    domain=Domain(dtypes=_FLOAT_DTYPES, make_inputs=_affine_inputs(lambda s, a: s[a.get("axis", -1)]),
+                  attrs=[{}, {"axis": 1}, {"axis": 0, "output_mean_var": True}]),
+    family="norm")
+
+
+def _channels_first(data, at_least=3):
+    if len(data) < at_least:
+        fail(f"data must have at least {at_least} axes (batch, channel, ...), got shape {data}",
+             "add the missing axes with reshape or expand_dims")
+
+
+def _instance_norm_shape(attrs, data, *params):
+    _channels_first(data)
+    _check_param_shapes(("gamma", "beta"), params, data[1],
+                        f"channel (axis 1 of data {data})")
+    return data
+
+
+InstanceNorm = OpDef(
+    "InstanceNorm", inputs=("data", "gamma", "beta"),
+    params=(Param("eps", Float, 1e-3, "added to the variance"),),
+    shape=_instance_norm_shape, dtype=_same_float_dtype,
+    formula="out[n, c] = (x[n, c] - mean(x[n, c])) / sqrt(var(x[n, c]) + eps) * gamma[c] + beta[c]",
+    doc="Normalises each channel of each sample over its spatial axes. NB: MXNet 1.9.1 accepts "
+        "float32 only; minimx also takes float16 and float64.",
+    domain=Domain(dtypes=_FLOAT_DTYPES, make_inputs=_affine_inputs(lambda s, a: s[1])),
+    family="norm")
+
+
+def _group_norm_shape(attrs, data, *params):
+    _channels_first(data)
+    groups = attrs["num_groups"]
+    if groups < 1 or data[1] % groups:
+        fail(f"the {data[1]} channels of data {data} do not split into num_groups={groups} "
+             "equal groups", "choose num_groups that divides the number of channels")
+    _check_param_shapes(("gamma", "beta"), params, groups,
+                        f"group (num_groups={groups}; NB: MXNet 1.9.1 scales groups, not channels)")
+    return [data, (data[0], groups), (data[0], groups)]
+
+
+GroupNorm = OpDef(
+    "GroupNorm", inputs=("data", "gamma", "beta"),
+    params=(Param("num_groups", Int, 1, "number of channel groups"),
+            Param("eps", Float, 1e-5, "added to the variance"),
+            Param("output_mean_var", Bool, False, "also return the mean and std")),
+    shape=_group_norm_shape, dtype=lambda attrs, *d: [_same_float_dtype(attrs, *d)] * 3,
+    num_visible=lambda attrs: 3 if attrs["output_mean_var"] else 1,
+    formula="out[n, g] = (x[n, g] - mean(x[n, g])) / sqrt(var(x[n, g]) + eps) * gamma[g] + beta[g]",
+    doc="Splits the channels into groups and normalises each group of each sample. NB: in MXNet "
+        "1.9.1 gamma and beta have one value per group; the extra outputs are (batch, groups).",
+    domain=Domain(dtypes=_FLOAT_DTYPES, make_inputs=_affine_inputs(lambda s, a: a.get("num_groups", 1)),
+                  attrs=[{}, {"num_groups": 2, "output_mean_var": True}]),
+    family="norm")
+
+
+# -- L2Normalization and LRN -----------------------------------------------------------------
+def _l2_shape(attrs, data):
+    if attrs["mode"] != "instance":
+        _channels_first(data)
+    return data
+
+
+L2Normalization = OpDef(
+    "L2Normalization",
+    params=(Param("eps", Float, 1e-10, "added to the sum of squares"),
+            Param("mode", Enum("channel", "instance", "spatial"), "instance",
+                  "sum over all but axis 0 (instance), over axis 1 (channel), or over axes 2+ (spatial)")),
+    shape=_l2_shape, dtype=float_dtype, formula="out = x / sqrt(sum(x^2) + eps)",
+    doc="Scales data to unit L2 norm per instance, per position across channels, or per channel.",
+    domain=Domain(dtypes=_FLOAT_DTYPES, ndim=(3, 4),
+                  attrs=[{}, {"mode": "channel"}, {"mode": "spatial"}]),
+    family="norm")
+
+
+def _lrn_shape(attrs, data):
+    if len(data) != 4:
+        fail(f"data must be 4-d (batch, channel, height, width), got shape {data}",
+             "reshape data to 4 axes")
+    if attrs["nsize"] < 1:
+        fail(f"nsize must be at least 1, got {attrs['nsize']}", "nsize is the window width in channels")
+    return data
+
+
+LRN = OpDef(
+    "LRN",
+    params=(Param("alpha", Float, 1e-4, "variance scaling"),
+            Param("beta", Float, 0.75, "power"),
+            Param("knorm", Float, 2.0, "the constant k"),
+            Param("nsize", Int, doc="window width in channels")),
+    shape=_lrn_shape, dtype=float_dtype,
+    formula="out = x / (knorm + alpha / nsize * sum(x^2 over channels c-h..c+h)) ^ beta, "
+            "h = (nsize - 1) // 2",
+    doc="Local response normalisation across nearby channels (AlexNet).",
+    domain=Domain(dtypes=_FLOAT_DTYPES, ndim=(4, 4), attrs=[{"nsize": 3}, {"nsize": 5, "alpha": 0.1}]),
+    family="norm")

@@ -1,3 +1,372 @@
-"""Cython kernels: im2col (being written)."""
+"""Cython kernels of the conv family: im2col / col2im, and Convolution / Deconvolution on them.
 
-KERNELS = {}
+A convolution is a matrix product once every input window is laid out as a column (im2col)::
+
+    for n in range(N):                                  # naive Convolution, one group
+        for f in range(F):
+            for y in output positions:
+                out[n, f, y] = bias[f] + sum over c, k of
+                               weight[f, c, k] * data[n, c, y * stride + k * dilate - pad]
+
+becomes, per sample ``n`` and group ``g``::
+
+    col = im2col(data[n])                   # (C * prod(kernel), prod(out_spatial))
+    out[n, g] = weight[g] @ col[g rows]      # one GEMM: (F/G, K) @ (K, L), BLAS does the work
+
+``im2col`` writes ``col[((c * kd + i) * kh + j) * kw + l, (od * OH + oh) * OW + ow] =
+data[c, od*sd - pd + i*dd, oh*sh - ph + j*dh, ow*sw - pw + l*dw]`` (0 outside the image): the row
+order is the weight's ``(c, i, j, l)`` order, so the weight is used as it is stored. ``col2im``
+is its transpose: it adds every column entry back onto the image position it came from; it runs
+Deconvolution (``col = weight.T @ data``, then ``col2im`` into the output) and, later, the data
+gradient of Convolution.
+
+Optimisations:
+
+1. 1-d and 2-d are 3-d with unit axes, so one loop nest serves all three.
+2. For each kernel offset the valid output columns ``[ow_lo, ow_hi)`` are computed once, so the
+   innermost loop has no bounds test; with ``stride == 1`` it is a straight contiguous copy.
+3. A 1x1 convolution with stride 1 and no padding needs no im2col: the data already is ``col``.
+4. Threads: with at least as many samples as threads, each thread takes whole samples (its own
+   scratch ``col`` buffer, single-threaded BLAS): no synchronisation inside a sample. With fewer
+   samples (inference on one image), im2col runs ``prange`` over channels and the GEMM is split by
+   rows (``gemm.matmul``). Scratch buffers are kept per thread and reused across calls.
+"""
+import threading
+
+import numpy as np
+
+from cython cimport floating
+from cython.parallel cimport prange
+from libc.string cimport memcpy, memset
+
+from minimx.threads import kernel_threads
+
+from . import gemm
+from ..reference.conv import KERNELS as REFERENCE, deconv_pad, geometry
+
+__all__ = ["KERNELS", "im2col", "col2im", "col_shape"]
+
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+# im2col/col2im only copy memory: below this many column elements waking OpenMP threads costs
+# more than it saves (a thread that must first be scheduled can take milliseconds).
+PARALLEL_COPY_MIN = 1 << 20
+
+# Geometry of one im2col, as 3-d: image (C, D, H, W), column grid (OD, OH, OW), kernel, stride,
+# padding and dilation per axis.
+cdef struct Geom:
+    Py_ssize_t C, D, H, W, OD, OH, OW
+    Py_ssize_t kd, kh, kw, sd, sh, sw, pd, ph, pw, dd, dh, dw
+
+
+cdef inline Py_ssize_t _ceil_div(Py_ssize_t a, Py_ssize_t b) noexcept nogil:
+    """ceil(a / b) for b > 0 and any sign of a."""
+    if a <= 0:
+        return -((-a) // b)
+    return (a + b - 1) // b
+
+
+cdef inline void _valid(Py_ssize_t n, Py_ssize_t o, Py_ssize_t s, Py_ssize_t offset,
+                        Py_ssize_t* lo, Py_ssize_t* hi) noexcept nogil:
+    """The outputs ``x`` in [0, o) whose input ``x * s + offset`` lies in [0, n)."""
+    lo[0] = _ceil_div(-offset, s)
+    hi[0] = _ceil_div(n - offset, s)
+    if lo[0] < 0:
+        lo[0] = 0
+    if hi[0] > o:
+        hi[0] = o
+    if hi[0] < lo[0]:
+        hi[0] = lo[0]
+
+
+cdef void _im2col_channel(const floating* img, floating* col, Geom g, Py_ssize_t c) noexcept nogil:
+    cdef Py_ssize_t i, j, l, od, oh, ow, row, idd, ih, off_w, lo, hi
+    cdef Py_ssize_t L = g.OD * g.OH * g.OW
+    cdef floating* dst
+    cdef const floating* src
+    for i in range(g.kd):
+        for j in range(g.kh):
+            for l in range(g.kw):
+                row = ((c * g.kd + i) * g.kh + j) * g.kw + l
+                off_w = l * g.dw - g.pw
+                _valid(g.W, g.OW, g.sw, off_w, &lo, &hi)
+                for od in range(g.OD):
+                    idd = od * g.sd - g.pd + i * g.dd
+                    for oh in range(g.OH):
+                        ih = oh * g.sh - g.ph + j * g.dh
+                        dst = col + row * L + (od * g.OH + oh) * g.OW
+                        if idd < 0 or idd >= g.D or ih < 0 or ih >= g.H or hi == lo:
+                            memset(dst, 0, g.OW * sizeof(floating))
+                            continue
+                        src = img + ((c * g.D + idd) * g.H + ih) * g.W
+                        if lo > 0:
+                            memset(dst, 0, lo * sizeof(floating))
+                        if g.sw == 1:
+                            memcpy(dst + lo, src + lo + off_w, (hi - lo) * sizeof(floating))
+                        else:
+                            for ow in range(lo, hi):
+                                dst[ow] = src[ow * g.sw + off_w]
+                        if hi < g.OW:
+                            memset(dst + hi, 0, (g.OW - hi) * sizeof(floating))
+
+
+cdef void _col2im_channel(const floating* col, floating* img, Geom g, Py_ssize_t c) noexcept nogil:
+    cdef Py_ssize_t i, j, l, od, oh, ow, row, idd, ih, off_w, lo, hi
+    cdef Py_ssize_t L = g.OD * g.OH * g.OW
+    cdef const floating* src
+    cdef floating* dst
+    memset(img + c * g.D * g.H * g.W, 0, g.D * g.H * g.W * sizeof(floating))
+    for i in range(g.kd):
+        for j in range(g.kh):
+            for l in range(g.kw):
+                row = ((c * g.kd + i) * g.kh + j) * g.kw + l
+                off_w = l * g.dw - g.pw
+                _valid(g.W, g.OW, g.sw, off_w, &lo, &hi)
+                if hi == lo:
+                    continue
+                for od in range(g.OD):
+                    idd = od * g.sd - g.pd + i * g.dd
+                    if idd < 0 or idd >= g.D:
+                        continue
+                    for oh in range(g.OH):
+                        ih = oh * g.sh - g.ph + j * g.dh
+                        if ih < 0 or ih >= g.H:
+                            continue
+                        src = col + row * L + (od * g.OH + oh) * g.OW
+                        dst = img + ((c * g.D + idd) * g.H + ih) * g.W
+                        for ow in range(lo, hi):
+                            dst[ow * g.sw + off_w] += src[ow]
+
+
+cdef Geom _geom(Py_ssize_t[::1] v):
+    cdef Geom g
+    g.C, g.D, g.H, g.W, g.OD, g.OH, g.OW = v[0], v[1], v[2], v[3], v[4], v[5], v[6]
+    g.kd, g.kh, g.kw, g.sd, g.sh, g.sw = v[7], v[8], v[9], v[10], v[11], v[12]
+    g.pd, g.ph, g.pw, g.dd, g.dh, g.dw = v[13], v[14], v[15], v[16], v[17], v[18]
+    return g
+
+
+def _im2col(const floating[::1] img, floating[::1] col, Py_ssize_t[::1] geom, int nthreads):
+    cdef Geom g = _geom(geom)
+    cdef Py_ssize_t c
+    with nogil:
+        if nthreads > 1:
+            for c in prange(g.C, num_threads=nthreads, schedule="static"):
+                _im2col_channel(&img[0], &col[0], g, c)
+        else:
+            for c in range(g.C):
+                _im2col_channel(&img[0], &col[0], g, c)
+
+
+def _col2im(const floating[::1] col, floating[::1] img, Py_ssize_t[::1] geom, int nthreads):
+    cdef Geom g = _geom(geom)
+    cdef Py_ssize_t c
+    # Each channel writes only its own image plane, so channels may run in parallel.
+    with nogil:
+        if nthreads > 1:
+            for c in prange(g.C, num_threads=nthreads, schedule="static"):
+                _col2im_channel(&col[0], &img[0], g, c)
+        else:
+            for c in range(g.C):
+                _col2im_channel(&col[0], &img[0], g, c)
+
+
+# -- Python-level helpers ----------------------------------------------------------------------
+def _as3d(values, fill):
+    return (fill,) * (3 - len(values)) + tuple(values)
+
+
+def make_geom(image_shape, kernel, stride, pad, dilate):
+    """The 19 numbers of a ``Geom`` for an image ``(C, *spatial)`` (1-3 spatial axes)."""
+    spatial = tuple(image_shape[1:])
+    grid = tuple((n + 2 * p - (d * (k - 1) + 1)) // s + 1
+                 for n, k, s, p, d in zip(spatial, kernel, stride, pad, dilate))
+    return np.array((image_shape[0],) + _as3d(spatial, 1) + _as3d(grid, 1) + _as3d(kernel, 1)
+                    + _as3d(stride, 1) + _as3d(pad, 0) + _as3d(dilate, 1), dtype=np.intp)
+
+
+def col_shape(image_shape, kernel, stride, pad, dilate):
+    """The shape ``(C * prod(kernel), prod(grid))`` of the columns of an image ``(C, *spatial)``."""
+    g = make_geom(image_shape, kernel, stride, pad, dilate)
+    return (int(g[0] * g[7] * g[8] * g[9]), int(g[4] * g[5] * g[6]))
+
+
+def im2col(img, col, kernel, stride, pad, dilate, nthreads=1):
+    """Write the columns of ``img`` ``(C, *spatial)`` into ``col`` (see the module docstring)."""
+    geom = make_geom(img.shape, kernel, stride, pad, dilate)
+    if col.shape != col_shape(img.shape, kernel, stride, pad, dilate):
+        raise ValueError(f"col has shape {col.shape}, expected "
+                         f"{col_shape(img.shape, kernel, stride, pad, dilate)}")
+    _im2col(img.reshape(-1), col.reshape(-1), geom, nthreads)
+
+
+def col2im(col, img, kernel, stride, pad, dilate, nthreads=1):
+    """``img`` = the sum of every column entry at the image position it was taken from."""
+    geom = make_geom(img.shape, kernel, stride, pad, dilate)
+    if col.shape != col_shape(img.shape, kernel, stride, pad, dilate):
+        raise ValueError(f"col has shape {col.shape}, expected "
+                         f"{col_shape(img.shape, kernel, stride, pad, dilate)}")
+    _col2im(col.reshape(-1), img.reshape(-1), geom, nthreads)
+
+
+_local = threading.local()
+
+
+def scratch(shape, dtype):
+    """A per-thread scratch array (grown when too small, reused across calls, never shared)."""
+    n = 1
+    for s in shape:
+        n *= s
+    key = np.dtype(dtype).name
+    buf = getattr(_local, key, None)
+    if buf is None or buf.size < n:
+        buf = np.empty(n, dtype)
+        setattr(_local, key, buf)
+    return buf[:n].reshape(shape)
+
+
+def _use_reference(ins, outs):
+    return ins[0].dtype not in _FLOATS or ins[0].size == 0 or outs[0].size == 0
+
+
+# -- kernels -----------------------------------------------------------------------------------
+def convolution(ins, outs, attrs):
+    if _use_reference(ins, outs):
+        return REFERENCE["Convolution"](ins, outs, attrs)
+    data, weight, out = ins[0], ins[1], outs[0]
+    kernel, stride, dilate, pad = geometry(attrs)
+    n_batch, channels = data.shape[:2]
+    groups = attrs["num_group"]
+    fg = weight.shape[0] // groups
+    kg = weight[0].size                       # (C / G) * prod(kernel): one group's column rows
+    w = weight.reshape(groups, fg, kg)
+    o = out.reshape(n_batch, groups, fg, -1)
+    bias = None if attrs["no_bias"] else ins[2].reshape(groups, fg, 1)
+    direct = kg * groups == channels and all(s == 1 for s in stride) and not any(pad)
+    cshape = col_shape(data.shape[1:], kernel, stride, pad, dilate)
+    flops = out.size * kg
+    threads = gemm.threads_for(flops, n_batch * groups * fg)
+
+    def sample(n, col, nthreads):
+        if direct:
+            col = data[n].reshape(cshape)     # 1x1, stride 1, no pad: the data is the columns
+        else:
+            im2col(data[n], col, kernel, stride, pad, dilate,
+                   nthreads if col.size >= PARALLEL_COPY_MIN else 1)
+        for g in range(groups):
+            gemm.matmul(w[g], col[g * kg:(g + 1) * kg], o[n, g], nthreads)
+        if bias is not None:
+            o[n] += bias
+
+    if n_batch >= threads:
+        def block(lo, hi):
+            col = None if direct else scratch(cshape, data.dtype)
+            for n in range(lo, hi):
+                sample(n, col, 1)
+        gemm.run_blocks(block, n_batch, threads)
+    else:
+        col = None if direct else scratch(cshape, data.dtype)
+        for n in range(n_batch):
+            sample(n, col, threads)
+
+
+def deconvolution(ins, outs, attrs):
+    if _use_reference(ins, outs):
+        return REFERENCE["Deconvolution"](ins, outs, attrs)
+    data, weight, out = ins[0], ins[1], outs[0]
+    kernel, stride, dilate, _ = geometry(attrs)
+    pad, _ = deconv_pad(attrs, data.shape[2:], out.shape[2:])
+    bias = None if attrs["no_bias"] else ins[2].reshape((-1,) + (1,) * len(kernel))
+    _transposed(data, weight, out, kernel, stride, dilate, pad, attrs["num_group"], bias)
+
+
+def backward_convolution_data(ins, outs, attrs):
+    """``ins = (ograd, weight)``, ``outs = (data_grad,)``: Convolution's data gradient."""
+    if _use_reference(ins, outs):
+        return REFERENCE["_backward_Convolution_data"](ins, outs, attrs)
+    kernel, stride, dilate, pad = geometry(attrs)
+    _transposed(ins[0], ins[1], outs[0], kernel, stride, dilate, pad, attrs["num_group"], None)
+
+
+def _transposed(data, weight, out, kernel, stride, dilate, pad, groups, bias):
+    """``out`` = the transposed convolution of ``data`` with ``weight`` ``(C, F/G, *kernel)``:
+    per sample and group, ``col = weight[g].T @ data[g]``, then ``col2im`` adds it into ``out``."""
+    n_batch, channels = data.shape[:2]
+    cg = channels // groups
+    rows = weight[0].size                     # (F / G) * prod(kernel): one group's column rows
+    w = weight.reshape(groups, cg, rows)
+    d = data.reshape(n_batch, groups, cg, -1)
+    cshape = col_shape(out.shape[1:], kernel, stride, pad, dilate)
+    threads = gemm.threads_for(data.size * rows, n_batch * groups * rows)
+
+    def sample(n, col, nthreads):
+        for g in range(groups):
+            # col rows of group g = weight[g].T @ data[g]: every data element times the kernel.
+            gemm.matmul(w[g].T, d[n, g], col[g * rows:(g + 1) * rows], nthreads)
+        col2im(col, out[n], kernel, stride, pad, dilate,
+               nthreads if col.size >= PARALLEL_COPY_MIN else 1)
+        if bias is not None:
+            out[n] += bias
+
+    if n_batch >= threads:
+        def block(lo, hi):
+            col = scratch(cshape, data.dtype)
+            for n in range(lo, hi):
+                sample(n, col, 1)
+        gemm.run_blocks(block, n_batch, threads)
+    else:
+        col = scratch(cshape, data.dtype)
+        for n in range(n_batch):
+            sample(n, col, threads)
+
+
+def backward_convolution_weight(ins, outs, attrs):
+    """``ins = (ograd, data)``, ``outs = (weight_grad,)``: Convolution's weight gradient.
+
+    Per group, ``dw[g] = sum_n ograd[n, g] @ im2col(data[n])[g].T``. Each thread sums its own
+    samples into a private partial result; the partials are added at the end (no locks).
+    """
+    if _use_reference(ins, outs):
+        return REFERENCE["_backward_Convolution_weight"](ins, outs, attrs)
+    ograd, data, dw = ins[0], ins[1], outs[0]
+    kernel, stride, dilate, pad = geometry(attrs)
+    n_batch, channels = data.shape[:2]
+    groups = attrs["num_group"]
+    fg = ograd.shape[1] // groups
+    kg = dw[0].size                           # (C / G) * prod(kernel)
+    og = ograd.reshape(n_batch, groups, fg, -1)
+    cshape = col_shape(data.shape[1:], kernel, stride, pad, dilate)
+    direct = kg * groups == channels and all(s == 1 for s in stride) and not any(pad)
+    threads = gemm.threads_for(ograd.size * kg, n_batch * groups * fg)
+    partials = []
+
+    def block(lo, hi, nthreads=1):
+        partial = np.zeros((groups, fg, kg), dw.dtype)
+        tmp = np.empty((fg, kg), dw.dtype)
+        col = None if direct else scratch(cshape, data.dtype)
+        for n in range(lo, hi):
+            if direct:
+                col = data[n].reshape(cshape)
+            else:
+                im2col(data[n], col, kernel, stride, pad, dilate,
+                       nthreads if col.size >= PARALLEL_COPY_MIN else 1)
+            for g in range(groups):
+                gemm.matmul(og[n, g], col[g * kg:(g + 1) * kg].T, tmp, nthreads)
+                partial[g] += tmp
+        partials.append(partial)      # list.append is atomic under the GIL
+
+    if n_batch >= threads:
+        gemm.run_blocks(block, n_batch, threads)
+    else:
+        block(0, n_batch, threads)
+    total = partials[0]
+    for p in partials[1:]:
+        total += p
+    dw[...] = total.reshape(dw.shape)
+
+
+KERNELS = {
+    "Convolution": convolution,
+    "Deconvolution": deconvolution,
+    "_backward_Convolution_data": backward_convolution_data,
+    "_backward_Convolution_weight": backward_convolution_weight,
+}

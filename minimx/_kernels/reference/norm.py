@@ -1,6 +1,174 @@
-"""numpy kernels of the norm family."""
-import numpy as np  # noqa: F401
+"""numpy kernels of the norm family: BatchNorm, LayerNorm, InstanceNorm, GroupNorm, L2Normalization, LRN.
 
-__all__ = ["KERNELS"]
+Each kernel is ``kernel(ins, outs, attrs)`` (``_kernels/contract.py``) and is the executable spec of
+its op in ``minimx/ops/norm.py``. Statistics are computed in float64 (biased variance, as MXNet)
+and cast to the output types; ``cpu/norm.pyx`` is tested against these.
+"""
+import numpy as np
 
-KERNELS = {}
+__all__ = ["KERNELS", "channel_view"]
+
+
+def channel_view(shape, axis):
+    """``(outer, C, inner)``: the shape that puts axis ``axis`` of ``shape`` in the middle."""
+    outer = inner = 1
+    for s in shape[:axis]:
+        outer *= s
+    for s in shape[axis + 1:]:
+        inner *= s
+    return outer, shape[axis], inner
+
+
+def batch_norm_stats(x3):
+    """Per-channel mean and biased variance of an ``(outer, C, inner)`` array, in float64.
+
+    An empty batch has mean 0 and variance 0 (nothing to normalise).
+    """
+    if x3.shape[0] * x3.shape[2] == 0:
+        return np.zeros(x3.shape[1]), np.zeros(x3.shape[1])
+    x3 = x3.astype(np.float64)
+    return x3.mean(axis=(0, 2)), x3.var(axis=(0, 2))
+
+
+def batch_norm_update(ins, attrs, mean, var):
+    """Training-mode side effects, in place: the running statistics and a fixed gamma.
+
+    ``moving = moving * momentum + batch * (1 - momentum)``, with the biased batch variance.
+    NB: MXNet's CPU kernel does this in the backward pass (a train-mode forward alone leaves the
+    running statistics as they were); cuDNN's does it in the forward pass, as minimx does.
+    With ``fix_gamma`` MXNet also overwrites gamma with ones, which minimx does too.
+    """
+    _, gamma, _, moving_mean, moving_var = ins
+    m = attrs["momentum"]
+    if ins[0].size:
+        np.copyto(moving_mean, moving_mean * m + mean * (1 - m), casting="unsafe")
+        np.copyto(moving_var, moving_var * m + var * (1 - m), casting="unsafe")
+    if attrs["fix_gamma"]:
+        gamma.fill(1)
+
+
+def batch_norm_is_training(attrs):
+    return attrs["is_train"] and not attrs["use_global_stats"]
+
+
+def batch_norm(ins, outs, attrs):
+    """``out = (x - mean) / sqrt(var + eps) * gamma + beta`` per channel of axis ``axis``.
+
+    Training: batch statistics (then the running statistics are updated). Inference, or
+    ``use_global_stats``: the running statistics. Outputs 1 and 2 are the mean and the inverse
+    standard deviation ``1 / sqrt(var + eps)`` that were used.
+    """
+    data, gamma, beta, moving_mean, moving_var = ins
+    out, mean_out, invstd_out = outs
+    x3 = data.reshape(channel_view(data.shape, attrs["axis"] % data.ndim))
+    if batch_norm_is_training(attrs):
+        mean, var = batch_norm_stats(x3)
+        batch_norm_update(ins, attrs, mean, var)
+    else:
+        mean, var = moving_mean.astype(np.float64), moving_var.astype(np.float64)
+    invstd = 1.0 / np.sqrt(var + attrs["eps"])
+    scale = invstd if attrs["fix_gamma"] else gamma * invstd
+    y = (x3 - mean[:, None]) * scale[:, None] + beta[:, None]
+    np.copyto(out, y.reshape(data.shape), casting="unsafe")
+    np.copyto(mean_out, mean, casting="unsafe")
+    np.copyto(invstd_out, invstd, casting="unsafe")
+
+
+def layer_norm(ins, outs, attrs):
+    """``out = (x - mean) / sqrt(var + eps) * gamma + beta`` along axis ``axis``; outputs mean, std."""
+    data, gamma, beta = ins
+    axis = attrs["axis"] % data.ndim
+    x3 = data.reshape(channel_view(data.shape, axis)).astype(np.float64)
+    if x3.size == 0:
+        return
+    mean = x3.mean(axis=1, keepdims=True)
+    std = np.sqrt(x3.var(axis=1, keepdims=True) + attrs["eps"])
+    y = (x3 - mean) / std * gamma[:, None] + beta[:, None]
+    np.copyto(outs[0], y.reshape(data.shape), casting="unsafe")
+    np.copyto(outs[1], mean.reshape(outs[1].shape), casting="unsafe")
+    np.copyto(outs[2], std.reshape(outs[2].shape), casting="unsafe")
+
+
+def _normalize_rows(x, eps):
+    """Rows of a 3-d float64 array ``(a, b, n)`` normalised over ``n``; returns (y, mean, std)."""
+    mean = x.mean(axis=2, keepdims=True)
+    std = np.sqrt(x.var(axis=2, keepdims=True) + eps)
+    return (x - mean) / std, mean, std
+
+
+def instance_norm(ins, outs, attrs):
+    """Each (sample, channel) normalised over its spatial axes, then ``* gamma[c] + beta[c]``."""
+    data, gamma, beta = ins
+    if data.size == 0:
+        return
+    x = data.reshape(data.shape[0], data.shape[1], -1).astype(np.float64)
+    y, _, _ = _normalize_rows(x, attrs["eps"])
+    y = y * gamma[:, None] + beta[:, None]
+    np.copyto(outs[0], y.reshape(data.shape), casting="unsafe")
+
+
+def group_norm(ins, outs, attrs):
+    """Channels split into ``num_groups`` groups; each (sample, group) normalised as one row.
+
+    NB: in MXNet 1.9.1 gamma and beta hold one value per group (not per channel).
+    """
+    data, gamma, beta = ins
+    if data.size == 0:
+        return
+    groups = attrs["num_groups"]
+    x = data.reshape(data.shape[0], groups, -1).astype(np.float64)
+    y, mean, std = _normalize_rows(x, attrs["eps"])
+    y = y * gamma[:, None] + beta[:, None]
+    np.copyto(outs[0], y.reshape(data.shape), casting="unsafe")
+    np.copyto(outs[1], mean[:, :, 0], casting="unsafe")
+    np.copyto(outs[2], std[:, :, 0], casting="unsafe")
+
+
+def l2_normalization(ins, outs, attrs):
+    """``x / sqrt(sum(x^2) + eps)``, the sum over all but axis 0 (instance), axis 1 (channel)
+    or the axes after 1 (spatial)."""
+    data = ins[0]
+    if data.size == 0:
+        return
+    x = data.astype(np.float64)
+    mode = attrs["mode"]
+    if mode == "instance":
+        x = x.reshape(x.shape[0], -1)
+        axes = (1,)
+    elif mode == "channel":
+        axes = (1,)
+    else:
+        x = x.reshape(x.shape[0], x.shape[1], -1)
+        axes = (2,)
+    norm = np.sqrt(np.sum(x * x, axis=axes, keepdims=True) + attrs["eps"])
+    np.copyto(outs[0], (x / norm).reshape(data.shape), casting="unsafe")
+
+
+def lrn(ins, outs, attrs):
+    """``x / (knorm + alpha / nsize * sum of x^2 over nearby channels) ^ beta``.
+
+    The window is channels ``c - h .. c + h`` with ``h = (nsize - 1) // 2`` (NB: so an even
+    ``nsize`` sums ``nsize - 1`` channels in MXNet), clipped at the edges.
+    """
+    data = ins[0]
+    if data.size == 0:
+        return
+    x = data.astype(np.float64)
+    channels, half = x.shape[1], (attrs["nsize"] - 1) // 2
+    # A running sum over channels, padded so that each window is a difference of two entries.
+    sq = np.cumsum(np.pad(x * x, ((0, 0), (1, 0), (0, 0), (0, 0))), axis=1)
+    hi = np.minimum(np.arange(channels) + half + 1, channels)
+    lo = np.maximum(np.arange(channels) - half, 0)
+    window = sq[:, hi] - sq[:, lo]
+    y = x / (attrs["knorm"] + attrs["alpha"] / attrs["nsize"] * window) ** attrs["beta"]
+    np.copyto(outs[0], y, casting="unsafe")
+
+
+KERNELS = {
+    "BatchNorm": batch_norm,
+    "LayerNorm": layer_norm,
+    "InstanceNorm": instance_norm,
+    "GroupNorm": group_norm,
+    "L2Normalization": l2_normalization,
+    "LRN": lrn,
+}

@@ -1,6 +1,73 @@
-"""numpy kernels of the sort family."""
-import numpy as np  # noqa: F401
+"""numpy kernels of the sort family: sort, argsort, topk.
 
-__all__ = ["KERNELS"]
+All three are one computation: the order of the elements along an axis (or of the flattened
+input when ``axis`` is None). The order is *stable* in both directions: equal values keep their
+input order, also when sorting descending (so descending is not ascending reversed).
 
-KERNELS = {}
+NB: MXNet 1.9.1 on the CPU orders with ``std::sort``/``std::partial_sort``, whose order of equal
+values is unspecified. It is stable for up to 16 elements along the axis when ``8 * k > n`` (every
+sort and argsort, topk with a large k), which is what the tests check against; beyond that
+MXNet's tie order is an artefact of the C++ library, and minimx keeps the stable order (the order
+MXNet's GPU sort gives). NaN is ordered as numpy orders it (last when ascending, first when
+descending); MXNet's order with NaN is undefined.
+"""
+import numpy as np
+
+__all__ = ["KERNELS", "order"]
+
+
+def order(x, axis, is_ascend):
+    """Indices that sort ``x`` along ``axis``, ties in input order for either direction."""
+    if is_ascend:
+        return np.argsort(x, axis=axis, kind="stable")
+    # Sort the reversed input ascending and reverse the result: equal values then come out in
+    # increasing input position (reversing the ascending order would put them last-first).
+    n = x.shape[axis]
+    flipped = np.argsort(np.flip(x, axis), axis=axis, kind="stable")
+    return (n - 1) - np.flip(flipped, axis)
+
+
+def _flat(x, axis):
+    """Sorting with ``axis=None`` works on the flattened input along axis 0."""
+    return (x.reshape(-1), 0) if axis is None else (x, axis)
+
+
+def sort(ins, outs, attrs):
+    x, axis = _flat(ins[0], attrs["axis"])
+    idx = order(x, axis, attrs["is_ascend"])
+    np.copyto(outs[0], np.take_along_axis(x, idx, axis).reshape(outs[0].shape))
+
+
+def argsort(ins, outs, attrs):
+    """Indices in the requested dtype (a cast that wraps or rounds, as MXNet's does)."""
+    x, axis = _flat(ins[0], attrs["axis"])
+    idx = order(x, axis, attrs["is_ascend"])
+    np.copyto(outs[0], idx.reshape(outs[0].shape), casting="unsafe")
+
+
+def topk(ins, outs, attrs):
+    """The k largest (or smallest) along an axis: values, indices, both, or a mask."""
+    data = ins[0]
+    x, axis = _flat(data, attrs["axis"])
+    n = x.shape[axis]
+    k = attrs["k"] if attrs["k"] >= 1 else n          # k < 1 means a full sort
+    idx = np.take(order(x, axis, attrs["is_ascend"]), np.arange(k), axis=axis)
+    ret = attrs["ret_typ"]
+    if ret == "mask":
+        mask = np.zeros(x.shape, outs[0].dtype)
+        np.put_along_axis(mask, idx, 1, axis)
+        np.copyto(outs[0], mask.reshape(outs[0].shape))
+    elif ret == "indices":
+        np.copyto(outs[0], idx.reshape(outs[0].shape), casting="unsafe")
+    elif ret == "value":
+        np.copyto(outs[0], np.take_along_axis(x, idx, axis).reshape(outs[0].shape))
+    else:                                              # "both": [values, indices]
+        np.copyto(outs[0], np.take_along_axis(x, idx, axis).reshape(outs[0].shape))
+        np.copyto(outs[1], idx.reshape(outs[1].shape), casting="unsafe")
+
+
+KERNELS = {
+    "sort": sort,
+    "argsort": argsort,
+    "topk": topk,
+}

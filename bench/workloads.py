@@ -1,0 +1,375 @@
+"""The benchmark's workloads, each written once against the MXNet API.
+
+A workload's ``mxnet_api(mx, np)`` builds its inputs with the module it is given (``minimx`` or real
+``mxnet``) and returns a callable that does the work once and waits for it; the same function runs
+under both. ``numpy(np)`` and ``torch(torch, np)`` are the peers' equivalents, where they exist.
+Every callable returns its result, so ``run.py`` can check that all frameworks computed the same thing.
+
+A workload also lists its ``runs``: which framework runs it under which extra environment (for
+example minimx under ``MINIMX_ENGINE_TYPE=NaiveEngine``), and its ``targets``: ratios of two runs'
+times checked against a bound. Every run is measured in a fresh subprocess (see ``child.py``).
+
+This module imports no framework, so the MXNet and PyTorch virtual environments can import it too.
+"""
+import math
+
+__all__ = ["Run", "Target", "Workload", "WORKLOADS", "get"]
+
+SEED = 0
+
+
+class Run:
+    """One measured configuration: a framework and the environment variables it runs under."""
+
+    def __init__(self, label, framework, env=None, note=""):
+        self.label = label            # unique within its workload, e.g. 'minimx naive'
+        self.framework = framework    # 'minimx', 'mxnet', 'numpy' or 'torch'
+        self.env = dict(env or {})
+        self.note = note
+
+
+class Target:
+    """A goal: ``time(numer) / time(denom)`` compared with ``bound``.
+
+    ``at_least=True`` reads "the ratio must be >= bound" (a speed-up or a throughput ratio);
+    ``False`` reads "<= bound" (a time ratio). ``bound=None`` makes it a reported ratio only.
+    """
+
+    def __init__(self, what, numer, denom, bound=None, at_least=True):
+        self.what, self.numer, self.denom, self.bound, self.at_least = what, numer, denom, bound, at_least
+
+
+class Workload:
+    def __init__(self, name, title, group, measures, metric, runs, targets=(), mxnet_api=None,
+                 numpy=None, torch=None, env=None):
+        self.name = name
+        self.title = title
+        self.group = group            # 'target' (the issue's four) or 'extra' (informative)
+        self.measures = measures      # one sentence: what is timed
+        self.unit, self.metric = metric   # e.g. ('us/op', seconds -> value)
+        self.runs = runs
+        self.targets = list(targets)
+        self.env = dict(env or {})    # environment for every run of this workload
+        self.builders = {"minimx": mxnet_api, "mxnet": mxnet_api, "numpy": numpy, "torch": torch}
+
+
+def _uniform(np, shape, lo=0.0, hi=1.0, seed=SEED):
+    """float32 inputs, the same bits in every framework (uniform draws are stable across numpy versions)."""
+    rng = np.random.default_rng(seed)
+    return (lo + (hi - lo) * rng.random(shape)).astype(np.float32)
+
+
+# -- 1. per-op overhead -------------------------------------------------------------------------
+CHAIN = 10000
+
+
+def per_op_mx(mx, np):
+    x0, b = mx.nd.zeros((1,)), mx.nd.ones((1,))
+    mx.nd.waitall()
+
+    def run():
+        x = x0
+        for _ in range(CHAIN):
+            x = x + b
+        x.wait_to_read()
+        return x
+    return run
+
+
+def per_op_np(np):
+    x0, b = np.zeros((1,), np.float32), np.ones((1,), np.float32)
+
+    def run():
+        x = x0
+        for _ in range(CHAIN):
+            x = x + b
+        return x
+    return run
+
+
+def per_op_torch(torch, np):
+    x0, b = torch.zeros((1,)), torch.ones((1,))
+
+    def run():
+        x = x0
+        for _ in range(CHAIN):
+            x = x + b
+        return x
+    return run
+
+
+# -- 2. two independent matmul chains: threaded vs naive engine ----------------------------------
+MM_N, MM_STEPS = 1024, 8
+
+
+def _chain_inputs(np):
+    # Weights with variance 1/n keep the chain's values near 1 (no overflow, no denormals).
+    scale = math.sqrt(3.0 / MM_N)
+    return ([_uniform(np, (MM_N, MM_N), seed=s) for s in (1, 2)],
+            [_uniform(np, (MM_N, MM_N), -scale, scale, seed=s) for s in (3, 4)])
+
+
+def chains_mx(mx, np):
+    (a1, a2), (w1, w2) = [[mx.nd.array(v) for v in pair] for pair in _chain_inputs(np)]
+    mx.nd.waitall()
+
+    def run():
+        x1, x2 = a1, a2
+        for _ in range(MM_STEPS):
+            # Pushed alternately, as a user writes it; the engine must see that they are independent.
+            x1 = mx.nd.dot(x1, w1)
+            x2 = mx.nd.dot(x2, w2)
+        mx.nd.waitall()
+        return x1, x2
+    return run
+
+
+def chains_np(np):
+    (a1, a2), (w1, w2) = _chain_inputs(np)
+
+    def run():
+        x1, x2 = a1, a2
+        for _ in range(MM_STEPS):
+            x1 = x1 @ w1
+            x2 = x2 @ w2
+        return x1, x2
+    return run
+
+
+# -- 3. c = a * b + a on 10M float32: memory bandwidth ------------------------------------------
+AXPY_N = 10_000_000
+# Bytes the expression moves as two unfused ops (what numpy does): a*b reads 2 arrays and writes a
+# temporary, then (+ a) reads 2 and writes c: 4 reads + 2 writes of 4-byte floats. Every framework is
+# credited with the same bytes, so the GB/s compare the same work (a fused kernel would move only 3).
+AXPY_BYTES = 6 * 4 * AXPY_N
+
+
+def axpy_mx(mx, np):
+    a = mx.nd.array(_uniform(np, (AXPY_N,), seed=1))
+    b = mx.nd.array(_uniform(np, (AXPY_N,), seed=2))
+    mx.nd.waitall()
+
+    def run():
+        c = a * b + a
+        c.wait_to_read()
+        return c
+    return run
+
+
+def axpy_np(np):
+    a, b = _uniform(np, (AXPY_N,), seed=1), _uniform(np, (AXPY_N,), seed=2)
+    return lambda: a * b + a
+
+
+def axpy_torch(torch, np):
+    a = torch.from_numpy(_uniform(np, (AXPY_N,), seed=1))
+    b = torch.from_numpy(_uniform(np, (AXPY_N,), seed=2))
+    return lambda: a * b + a
+
+
+# -- 4. one big matmul: GFLOP/s ------------------------------------------------------------------
+GEMM_N = 2048
+
+
+def gemm_mx(mx, np):
+    a = mx.nd.array(_uniform(np, (GEMM_N, GEMM_N), seed=1))
+    b = mx.nd.array(_uniform(np, (GEMM_N, GEMM_N), seed=2))
+    mx.nd.waitall()
+
+    def run():
+        c = mx.nd.dot(a, b)
+        c.wait_to_read()
+        return c
+    return run
+
+
+def gemm_np(np):
+    a, b = _uniform(np, (GEMM_N, GEMM_N), seed=1), _uniform(np, (GEMM_N, GEMM_N), seed=2)
+    return lambda: a @ b
+
+
+def gemm_torch(torch, np):
+    a = torch.from_numpy(_uniform(np, (GEMM_N, GEMM_N), seed=1))
+    b = torch.from_numpy(_uniform(np, (GEMM_N, GEMM_N), seed=2))
+    return lambda: a @ b
+
+
+# -- extras ----------------------------------------------------------------------------------------
+SM_SHAPE = (4096, 1000)
+
+
+def softmax_mx(mx, np):
+    x = mx.nd.array(_uniform(np, SM_SHAPE, -4, 4))
+    mx.nd.waitall()
+
+    def run():
+        y = mx.nd.softmax(x, axis=-1)
+        y.wait_to_read()
+        return y
+    return run
+
+
+def softmax_np(np):
+    x = _uniform(np, SM_SHAPE, -4, 4)
+
+    def run():
+        e = np.exp(x - x.max(axis=-1, keepdims=True))
+        return e / e.sum(axis=-1, keepdims=True)
+    return run
+
+
+def softmax_torch(torch, np):
+    x = torch.from_numpy(_uniform(np, SM_SHAPE, -4, 4))
+    return lambda: torch.softmax(x, dim=-1)
+
+
+CONV_N, CONV_C, CONV_HW, CONV_F = 32, 64, 56, 64
+CONV_FLOPS = 2 * CONV_N * CONV_F * CONV_HW * CONV_HW * CONV_C * 9   # 3x3, pad 1, stride 1
+
+
+def _conv_inputs(np):
+    return (_uniform(np, (CONV_N, CONV_C, CONV_HW, CONV_HW), -1, 1, seed=1),
+            _uniform(np, (CONV_F, CONV_C, 3, 3), -0.1, 0.1, seed=2))
+
+
+def conv_mx(mx, np):
+    x, w = [mx.nd.array(v) for v in _conv_inputs(np)]
+    mx.nd.waitall()
+
+    def run():
+        y = mx.nd.Convolution(data=x, weight=w, kernel=(3, 3), pad=(1, 1), num_filter=CONV_F,
+                              no_bias=True)
+        y.wait_to_read()
+        return y
+    return run
+
+
+def conv_torch(torch, np):
+    x, w = [torch.from_numpy(v) for v in _conv_inputs(np)]
+    return lambda: torch.nn.functional.conv2d(x, w, padding=1)
+
+
+SUM_N = 2048
+
+
+def _sum_mx(axis):
+    def build(mx, np):
+        x = mx.nd.array(_uniform(np, (SUM_N, SUM_N)))
+        mx.nd.waitall()
+
+        def run():
+            y = mx.nd.sum(x, axis=axis)
+            y.wait_to_read()
+            return y
+        return run
+    return build
+
+
+def _sum_np(axis):
+    def build(np):
+        x = _uniform(np, (SUM_N, SUM_N))
+        return lambda: x.sum(axis=axis)
+    return build
+
+
+def _sum_torch(axis):
+    def build(torch, np):
+        x = torch.from_numpy(_uniform(np, (SUM_N, SUM_N)))
+        return lambda: x.sum(dim=axis)
+    return build
+
+
+# -- the table -----------------------------------------------------------------------------------
+BLAS_ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+def _peers(numpy=True, torch=True):
+    runs = [Run("minimx", "minimx"), Run("mxnet", "mxnet")]
+    if numpy:
+        runs.append(Run("numpy", "numpy"))
+    if torch:
+        runs.append(Run("torch", "torch"))
+    return runs
+
+
+def _gbps(nbytes):
+    return ("GB/s", lambda t: nbytes / t / 1e9)
+
+
+def _gflops(flops):
+    return ("GFLOP/s", lambda t: flops / t / 1e9)
+
+
+WORKLOADS = [
+    Workload(
+        "per_op", "per-op overhead: 10,000 dependent x = x + b on shape (1,)", "target",
+        f"a chain of {CHAIN} dependent `x = x + b` on shape-(1,) float32 arrays, then "
+        "x.wait_to_read(); threaded engine (the default)",
+        ("us/op", lambda t: t / CHAIN * 1e6), _peers(),
+        [Target("minimx time / MXNet time", "minimx", "mxnet", 0.35, at_least=False),
+         Target("minimx time / PyTorch time", "minimx", "torch")],
+        per_op_mx, per_op_np, per_op_torch),
+    Workload(
+        "chains", "two independent chains of 8 dot(1024x1024) float32, BLAS at 1 thread", "target",
+        f"two independent chains of {MM_STEPS} mx.nd.dot of {MM_N}x{MM_N} float32, pushed "
+        "alternately, then waitall; BLAS/OpenMP at one thread for every run",
+        ("ms", lambda t: t * 1e3),
+        [Run("minimx", "minimx"),
+         Run("minimx naive", "minimx", {"MINIMX_ENGINE_TYPE": "NaiveEngine"}),
+         Run("mxnet", "mxnet"),
+         Run("mxnet 2 workers", "mxnet", {"MXNET_CPU_WORKER_NTHREADS": "2"}),
+         Run("mxnet naive", "mxnet", {"MXNET_ENGINE_TYPE": "NaiveEngine"}),
+         Run("numpy", "numpy", note="sequential, for reference")],
+        [Target("minimx speed-up, threaded over naive", "minimx naive", "minimx", 1.8),
+         Target("MXNet speed-up, threaded (default workers) over naive", "mxnet naive", "mxnet"),
+         Target("MXNet speed-up, threaded (2 workers) over naive", "mxnet naive", "mxnet 2 workers")],
+        chains_mx, chains_np, None, env=BLAS_ONE_THREAD),
+    Workload(
+        "axpy", "c = a * b + a on 10M float32: bandwidth", "target",
+        f"c = a * b + a on {AXPY_N:,} float32, then c.wait_to_read(); GB/s counts "
+        "6 arrays x 4 bytes x 10M (4 reads + 2 writes of the two unfused ops) for every framework",
+        _gbps(AXPY_BYTES), _peers(),
+        [Target("minimx GB/s / numpy GB/s", "numpy", "minimx", 0.8),
+         Target("minimx GB/s / MXNet GB/s", "mxnet", "minimx", 0.8),
+         Target("minimx GB/s / PyTorch GB/s", "torch", "minimx")],
+        axpy_mx, axpy_np, axpy_torch),
+    Workload(
+        "gemm", "dot(2048x2048, 2048x2048) float32: GFLOP/s", "target",
+        f"one mx.nd.dot of two {GEMM_N}x{GEMM_N} float32 matrices, then wait_to_read(); "
+        "GFLOP/s = 2 n^3; every framework at its default thread count",
+        _gflops(2 * GEMM_N ** 3), _peers(),
+        [Target("minimx GFLOP/s / numpy GFLOP/s", "numpy", "minimx", 0.95),
+         Target("minimx GFLOP/s / MXNet GFLOP/s", "mxnet", "minimx"),
+         Target("minimx GFLOP/s / PyTorch GFLOP/s", "torch", "minimx")],
+        gemm_mx, gemm_np, gemm_torch),
+    Workload(
+        "softmax", "softmax(4096x1000, axis=-1)", "extra",
+        "mx.nd.softmax over the last axis of a 4096x1000 float32 array; GB/s counts 1 read + 1 write",
+        _gbps(2 * 4 * SM_SHAPE[0] * SM_SHAPE[1]), _peers(),
+        [Target("minimx speed / numpy speed", "numpy", "minimx"),
+         Target("minimx speed / MXNet speed", "mxnet", "minimx")],
+        softmax_mx, softmax_np, softmax_torch),
+    Workload(
+        "conv", "Convolution 32x64x56x56, 64 filters 3x3, pad 1", "extra",
+        "mx.nd.Convolution, no bias, NCHW float32; GFLOP/s = 2 N F H W C 9",
+        _gflops(CONV_FLOPS), _peers(numpy=False),
+        [Target("minimx speed / MXNet speed", "mxnet", "minimx"),
+         Target("minimx speed / PyTorch speed", "torch", "minimx")],
+        conv_mx, None, conv_torch),
+] + [
+    Workload(
+        f"sum_axis{axis}", f"sum(2048x2048, axis={axis})", "extra",
+        f"mx.nd.sum over axis {axis} of a 2048x2048 float32 array; GB/s counts the input read once",
+        _gbps(4 * SUM_N * SUM_N), _peers(),
+        [Target("minimx speed / numpy speed", "numpy", "minimx"),
+         Target("minimx speed / MXNet speed", "mxnet", "minimx")],
+        _sum_mx(axis), _sum_np(axis), _sum_torch(axis))
+    for axis in (0, 1)
+]
+
+
+def get(name):
+    for w in WORKLOADS:
+        if w.name == name:
+            return w
+    raise KeyError(f"no workload {name!r}; known: {', '.join(w.name for w in WORKLOADS)}")

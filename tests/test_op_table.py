@@ -1,0 +1,136 @@
+"""Tests generated from the op table: every op, every dtype and parameter set of its Domain.
+
+For each case hypothesis draws shapes (and a seed for the values); the test then checks that
+1. the op runs through ``mx.nd`` (``invoke``) and its outputs have the shapes and dtypes its rules give,
+2. the CPU backend's kernel agrees with the numpy reference kernel on the same inputs,
+3. the op gives the same result on inputs that are views into a larger buffer (offset windows).
+"""
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import minimx as mx
+from minimx._kernels import get_backend
+from minimx.ndarray.invoke import invoke
+from minimx.ops import all_ops
+from minimx.ops.elemwise import broadcast_shape
+
+CPU, REF = get_backend("cpu"), get_backend("reference")
+
+
+def _cases():
+    for op in all_ops():
+        for dtype in op.domain.dtypes:
+            for i, _ in enumerate(op.domain.attrs):
+                yield pytest.param(op, dtype, i, id=f"{op.name}-{dtype}-{i}")
+
+
+def _values(rng, shape, dtype, domain):
+    low, high = domain.low, domain.high
+    if np.dtype(dtype).kind in "iub" or domain.integer:
+        if np.dtype(dtype) == np.bool_:
+            return rng.integers(0, 2, size=shape).astype(np.bool_)
+        info = np.iinfo(dtype) if np.dtype(dtype).kind in "iu" else None
+        lo = int(np.ceil(low)) if info is None else max(int(np.ceil(low)), info.min)
+        hi = int(np.floor(high)) if info is None else min(int(np.floor(high)), info.max)
+        return rng.integers(lo, hi + 1, size=shape).astype(dtype)
+    x = rng.uniform(low, high, size=shape)
+    for point in domain.away_from:
+        near = np.abs(x - point) < 0.1
+        x[near] = point + np.where(x[near] >= point, 0.1, -0.1)
+    return x.astype(dtype)
+
+
+def _draw_inputs(data, op, dtype, attrs):
+    seed = data.draw(st.integers(0, 2**32 - 1), label="seed")
+    rng = np.random.default_rng(seed)
+    dom = op.domain
+    if dom.make_inputs is not None:
+        return [np.asarray(a) for a in dom.make_inputs(rng, dtype, attrs)]
+    n = len(op.inputs) if not op.variadic else data.draw(st.integers(1, 3), label="n_inputs")
+    if n == 0:
+        return []
+    lo, hi = dom.ndim
+    shape = tuple(data.draw(st.lists(st.integers(1, 4), min_size=lo, max_size=hi), label="shape"))
+    shapes = [shape] * n
+    if op.shape is broadcast_shape and n == 2:
+        # Broadcasting: put 1s in one operand, and maybe drop its leading axes.
+        other = tuple(1 if data.draw(st.booleans(), label="bcast") else s for s in shape)
+        cut = data.draw(st.integers(0, len(other) - 1), label="cut")
+        shapes = [shape, other[cut:]] if data.draw(st.booleans(), label="swap") else [other[cut:], shape]
+    return [_values(rng, s, dtype, dom) for s in shapes]
+
+
+def _run_kernel(backend, op, inputs, attrs, out_shapes, out_dtypes, seed):
+    attrs = dict(attrs)
+    if op.random:
+        attrs["rng"] = backend.new_rng(seed)
+    if op.train_aware:
+        attrs.setdefault("is_train", False)
+    ins = tuple(np.ascontiguousarray(x.copy()) for x in inputs)
+    outs = tuple(np.zeros(s, d) for s, d in zip(out_shapes, out_dtypes))
+    backend.kernels[op.kernel](ins, outs, attrs)
+    return outs, ins
+
+
+def _tolerance(op, dtype):
+    rtol = op.domain.rtol or {"float16": 1e-2, "float32": 1e-4}.get(str(np.dtype(dtype)), 1e-7)
+    atol = op.domain.atol or {"float16": 1e-2, "float32": 1e-5}.get(str(np.dtype(dtype)), 1e-9)
+    return rtol, atol
+
+
+@pytest.mark.parametrize("op,dtype,attrs_i", list(_cases()))
+@given(data=st.data())
+@settings(max_examples=4, deadline=None)
+def test_op(op, dtype, attrs_i, data):
+    raw_attrs = dict(op.domain.attrs[attrs_i])
+    if not op.inputs or op.name.startswith(("_random", "_zeros", "_ones", "_full", "_arange",
+                                             "_linspace", "_eye")):
+        raw_attrs.setdefault("dtype", dtype) if any(p.name == "dtype" for p in op.params) else None
+    if op.key_var_num_args:
+        pass
+    inputs = _draw_inputs(data, op, dtype, raw_attrs)
+    if op.key_var_num_args:
+        raw_attrs[op.key_var_num_args] = len(inputs)
+    attrs = op.parse(raw_attrs)
+    if op.kernel is None:
+        pytest.skip("composite op: checked through the ops it is made of")
+
+    # 1. through mx.nd: shapes and dtypes follow the op's rules
+    arrays = [mx.nd.array(x, dtype=x.dtype) for x in inputs]
+    result = invoke(op, arrays, attrs)
+    outs = result if isinstance(result, list) else [result]
+    shapes = op.shape(attrs, *[x.shape for x in inputs])
+    dtypes = op.dtype(attrs, *[x.dtype for x in inputs])
+    shapes = shapes if isinstance(shapes, list) else [shapes]
+    dtypes = dtypes if isinstance(dtypes, list) else [dtypes] * len(shapes)
+    for o, s, d in zip(outs, shapes, dtypes):
+        assert o.shape == tuple(s)
+        assert np.dtype(o.dtype) == np.dtype(d)
+        o.wait_to_read()
+
+    # 2. CPU kernel == reference kernel (random ops: same seed, same generator)
+    seed = 1234
+    cpu_outs, cpu_ins = _run_kernel(CPU, op, inputs, attrs, shapes, dtypes, seed)
+    ref_outs, ref_ins = _run_kernel(REF, op, inputs, attrs, shapes, dtypes, seed)
+    rtol, atol = _tolerance(op, dtype)
+    for c, r in zip(cpu_outs + cpu_ins, ref_outs + ref_ins):
+        np.testing.assert_allclose(c.astype(np.float64) if c.dtype != np.bool_ else c,
+                                   r.astype(np.float64) if r.dtype != np.bool_ else r,
+                                   rtol=rtol, atol=atol, equal_nan=True,
+                                   err_msg=f"{op.name}: cpu and reference kernels disagree")
+
+    # 3. inputs that are offset views into a larger buffer give the same result
+    if inputs and not op.random and not op.mutates:
+        views = []
+        for x in inputs:
+            big = mx.nd.array(np.concatenate([x.reshape(-1)[:1], x.reshape(-1)]) if x.size else x.reshape(-1),
+                              dtype=x.dtype)
+            views.append(big[1:].reshape(x.shape) if x.size else big.reshape(x.shape))
+        again = invoke(op, views, attrs)
+        again = again if isinstance(again, list) else [again]
+        for a, b in zip(again, outs):
+            np.testing.assert_allclose(a.asnumpy().astype(np.float64) if a.dtype != np.bool_ else a.asnumpy(),
+                                       b.asnumpy().astype(np.float64) if b.dtype != np.bool_ else b.asnumpy(),
+                                       rtol=rtol, atol=atol, equal_nan=True)
