@@ -8,7 +8,7 @@ already has an op.
 """
 from . import config
 
-__all__ = ["budget", "kernel_threads"]
+__all__ = ["budget", "kernel_threads", "set_kernel_threads"]
 
 
 class _Budget:
@@ -27,3 +27,9 @@ budget = _Budget()
 def kernel_threads():
     """Threads a kernel may use now: the cores not claimed by other ready or running ops."""
     return max(1, min(budget.kernel_cap, budget.total - budget.demand + 1))
+
+
+def set_kernel_threads(n):
+    """Cap the threads of one kernel (like OMP_NUM_THREADS); returns the previous cap."""
+    prev, budget.kernel_cap = budget.kernel_cap, max(1, min(int(n), budget.total))
+    return prev

@@ -72,7 +72,8 @@ def test_grouped_dilated_convolution_matches_mxnet():
 
 
 def test_convolution_1d_and_3d_match_mxnet():
-    out = mx.nd.Convolution(nd([[[1, 2, 3, 4, 5], [0, -1, 0, 1, 0]]]), nd([[[1, 0, -1], [2, 1, 0]]]),
+    out = mx.nd.Convolution(nd([[[1, 2, 3, 4, 5], [0, -1, 0, 1, 0]]]),
+                            nd([[[1, 0, -1], [2, 1, 0]]]),
                             kernel=(3,), num_filter=1, pad=(1,), no_bias=True)
     np.testing.assert_allclose(out.asnumpy(), [[[-2, -3, -4, -1, 6]]])
     out = mx.nd.Convolution(nd(arange(1, 1, 3, 3, 3)), mx.nd.ones((1, 1, 2, 2, 2)),
@@ -355,3 +356,46 @@ def test_im2col_and_col2im_are_transposes():
     np.testing.assert_allclose((cols * other).sum(), (img * back).sum(), rtol=1e-12)
     with pytest.raises(ValueError, match="col has shape"):
         cpu_im2col.im2col(img, np.empty((2, 2)), *args)
+
+
+# -- gradient kernels (used by the autograd rules) -----------------------------------------------
+@given(conv_params(), st.sampled_from(["reference", "cpu"]), st.integers(1, 3))
+def test_convolution_gradient_kernels_are_adjoints(case, backend, batch):
+    """Conv is linear in data and in weight: <Conv(x, w), g> = <x, dx(g)> = <w, dw(g, x)>."""
+    data, p = case
+    data = (batch,) + data[1:]
+    op = get_op("Convolution")
+    attrs = op.parse(dict(p, no_bias=True))
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal(data)
+    w = rng.standard_normal((p["num_filter"], data[1] // p["num_group"]) + p["kernel"])
+    try:
+        shape = op.shape(attrs, x.shape, w.shape)
+    except Exception:
+        return
+    y = np.empty(shape)
+    REF["Convolution"]((x, w), (y,), attrs)
+    g = rng.standard_normal(shape)
+    kernels = get_backend(backend).kernels
+    dx, dw = np.full(x.shape, np.nan), np.full(w.shape, np.nan)
+    kernels["_backward_Convolution_data"]((g, w), (dx,), attrs)
+    kernels["_backward_Convolution_weight"]((g, x), (dw,), attrs)
+    total = (y * g).sum()
+    np.testing.assert_allclose((x * dx).sum(), total, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose((w * dw).sum(), total, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("batch", [1, 5])
+def test_cpu_convolution_gradients_match_reference_float32(batch):
+    rng = np.random.default_rng(6)
+    attrs = get_op("Convolution").parse({"kernel": (3, 3), "stride": (2, 2), "pad": (1, 1),
+                                         "num_filter": 8, "num_group": 2, "no_bias": True})
+    x = rng.standard_normal((batch, 6, 17, 16)).astype("float32")
+    w = rng.standard_normal((8, 3, 3, 3)).astype("float32")
+    g = rng.standard_normal((batch, 8, 9, 8)).astype("float32")
+    for name, ins, shape in [("_backward_Convolution_data", (g, w), x.shape),
+                             ("_backward_Convolution_weight", (g, x), w.shape)]:
+        ref, cpu = np.empty(shape, "float32"), np.empty(shape, "float32")
+        REF[name](ins, (ref,), attrs)
+        CPU[name](ins, (cpu,), attrs)
+        np.testing.assert_allclose(cpu, ref, rtol=1e-4, atol=1e-4)

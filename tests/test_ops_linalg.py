@@ -35,7 +35,7 @@ def arange(*shape):
 # -- values observed in MXNet 1.9.1 --------------------------------------------------------------
 def test_dot_transpose_a_nd_matches_mxnet():
     out = mx.nd.dot(nd(arange(4, 3, 2)), nd(arange(4, 3) / 10), transpose_a=True)
-    assert out.shape == (3, 2, 3)     # lhs's first axis is contracted; lhs.shape[1:] stays in order
+    assert out.shape == (3, 2, 3)     # lhs's first axis is contracted; lhs.shape[1:] stays
     np.testing.assert_allclose(out.asnumpy()[0], [[25.2, 28.8, 32.4], [27.0, 31.0, 35.0]],
                                rtol=1e-6)
     np.testing.assert_allclose(out.asnumpy()[2, 1], [34.2, 39.8, 45.4], rtol=1e-6)
@@ -298,7 +298,8 @@ def test_two_concurrent_dots_get_one_thread_each(monkeypatch):
             pytest.skip("needs two engine workers")
         monkeypatch.setattr(budget, "total", 2)        # as on a 2-core machine
         seen = _record_blocks(monkeypatch)
-        x, y1, y2 = mx.nd.ones((1024, 1024)), mx.nd.ones((1024, 1024)), mx.nd.ones((1024, 1024)) * 2
+        x, y1 = mx.nd.ones((1024, 1024)), mx.nd.ones((1024, 1024))
+        y2 = y1 * 2
         mx.nd.waitall()
         a = mx.nd.dot(x, x)           # both products below read `a`: they become ready together
         r1 = mx.nd.dot(a, y1)

@@ -43,9 +43,8 @@ def training():
 
 
 def leaky_relu(data, **params):
-    """LeakyReLU without gamma. NB: called through call_op because the generated mx.nd wrapper
-    still passes gamma=None on as an input (see test_leaky_relu_wrapper_without_gamma)."""
-    return call_op("LeakyReLU", (data,), (), params)
+    """LeakyReLU without gamma, through the public wrapper (gamma is an optional input)."""
+    return mx.nd.LeakyReLU(data, **params)
 
 
 # -- defaults ------------------------------------------------------------------------------------
@@ -169,8 +168,6 @@ def test_leaky_relu_input_count_must_fit_act_type():
         leaky_relu(nd(X5, "int32"))
 
 
-@pytest.mark.xfail(reason="gen_nd_api passes a None second input on (it drops None only for ops "
-                          "of 3+ inputs); reported to the lead", strict=False)
 def test_leaky_relu_wrapper_without_gamma():
     close(mx.nd.LeakyReLU(nd(X5), act_type="leaky"), [MX_LEAKY["leaky"]])
 
@@ -498,9 +495,10 @@ def test_softmax_kernel_nan_and_inf_rows():
 
 
 @pytest.mark.parametrize("params", [{}, {"multi_output": True}, {"preserve_shape": True}])
-def test_softmax_output_kernel_matches_reference(params):
-    x = np.random.default_rng(2).standard_normal((3, 4, 5)).astype(np.float32)
-    label = np.zeros((3, 5) if params.get("multi_output") else (3, 4), np.float32)
+@pytest.mark.parametrize("batch", [3, 0])
+def test_softmax_output_kernel_matches_reference(params, batch):
+    x = np.random.default_rng(2).standard_normal((batch, 4, 5)).astype(np.float32)
+    label = np.zeros((batch, 5) if params.get("multi_output") else (batch, 4), np.float32)
     expect, got = _both("SoftmaxOutput", (x, label), np.float32, params)
     np.testing.assert_allclose(got, expect, rtol=2e-5, atol=2e-6)
     for mode in ("instance", "channel"):

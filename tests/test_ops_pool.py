@@ -155,7 +155,8 @@ def direct_pool(x, p):
     out = np.zeros(expected_shape(x.shape, p))
     for index in np.ndindex(*out.shape):
         starts = [o * s - q for o, s, q in zip(index[2:], p["stride"], p["pad"])]
-        ends = [min(a + k, n + q) for a, k, n, q in zip(starts, p["kernel"], x.shape[2:], p["pad"])]
+        ends = [min(a + k, n + q)
+                for a, k, n, q in zip(starts, p["kernel"], x.shape[2:], p["pad"])]
         real = tuple(slice(max(a, 0), max(a, 0, min(e, n)))
                      for a, e, n in zip(starts, ends, x.shape[2:]))
         window = x[index[:2] + real].astype(np.float64)
@@ -218,3 +219,64 @@ def test_cpu_matches_reference_on_threaded_sizes(pool_type):
     REF["Pooling"]((x,), (outs[0],), attrs)
     CPU["Pooling"]((x,), (outs[1],), attrs)
     np.testing.assert_allclose(outs[1], outs[0], rtol=1e-5, atol=1e-5)
+
+
+# -- the gradient kernel (used by the autograd rule) ---------------------------------------------
+@given(pool_params(), st.sampled_from(["reference", "cpu"]))
+def test_pooling_gradient_matches_finite_differences(case, backend):
+    shape, p = case
+    op = get_op("Pooling")
+    attrs = op.parse(p)
+    try:
+        out_shape = op.shape(attrs, shape)
+    except Exception:
+        return
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal(shape)
+    if p["pool_type"] == "lp":
+        x = np.abs(x) + 0.5          # away from the kinks of |x|^p and the root at 0
+    g = rng.standard_normal(out_shape)
+
+    def loss(v):
+        y = np.empty(out_shape)
+        REF["Pooling"]((v,), (y,), attrs)
+        # Windows of padding only hold the lowest float (no gradient): keep them out of the sum.
+        return (np.where(y > np.finfo(y.dtype).min, y, 0) * g).sum()
+    y = np.empty(out_shape)
+    REF["Pooling"]((x,), (y,), attrs)
+    dx = np.full(shape, np.nan)
+    get_backend(backend).kernels["_backward_Pooling"]((g, x, y), (dx,), attrs)
+    eps, numeric = 1e-6, np.zeros(shape)
+    for i in np.ndindex(*shape):
+        step = np.zeros(shape)
+        step[i] = eps
+        numeric[i] = (loss(x + step) - loss(x - step)) / (2 * eps)
+    np.testing.assert_allclose(dx, numeric, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("backend", ["reference", "cpu"])
+def test_max_pooling_gradient_goes_to_the_first_maximum(backend):
+    x = np.array([[[[1, 5, 5], [5, 2, 0]]]], dtype=np.float32)      # ties in every window
+    attrs = get_op("Pooling").parse({"kernel": (2, 2)})
+    y = np.empty((1, 1, 1, 2), np.float32)
+    REF["Pooling"]((x,), (y,), attrs)
+    dx = np.empty_like(x)
+    get_backend(backend).kernels["_backward_Pooling"]((np.ones_like(y), x, y), (dx,), attrs)
+    # Both windows' first maximum (in row-major order) is x[0, 1]; the other 5s get nothing.
+    np.testing.assert_array_equal(dx, [[[[0, 2, 0], [0, 0, 0]]]])
+
+
+def test_cpu_pooling_gradient_matches_reference_on_threaded_sizes():
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((4, 16, 33, 31)).astype(np.float32)
+    for kw in [dict(kernel=(3, 3), stride=(2, 2), pad=(1, 1)),
+               dict(kernel=(2, 2), stride=(2, 2), pool_type="avg", pooling_convention="full")]:
+        attrs = get_op("Pooling").parse(kw)
+        shape = get_op("Pooling").shape(attrs, x.shape)
+        y = np.empty(shape, np.float32)
+        REF["Pooling"]((x,), (y,), attrs)
+        g = rng.standard_normal(shape).astype(np.float32)
+        ref, cpu = np.empty_like(x), np.empty_like(x)
+        REF["_backward_Pooling"]((g, x, y), (ref,), attrs)
+        CPU["_backward_Pooling"]((g, x, y), (cpu,), attrs)
+        np.testing.assert_allclose(cpu, ref, rtol=1e-5, atol=1e-5)

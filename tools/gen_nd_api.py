@@ -67,9 +67,15 @@ def _wrapper(op, var):
     else:
         sig = [f"{n}=None" for n in op.inputs]
         inputs = "(" + "".join(f"{n}, " for n in op.inputs).rstrip(" ") + ")" if op.inputs else "()"
-        if len(op.inputs) > 2:
-            # As in MXNet, an input left as None is not passed (FullyConnected with no_bias=True
-            # has two inputs); the op's shape rule checks the count. Ops of 1-2 inputs skip this.
+        if op.optional:
+            # As in MXNet, an optional input left as None is not passed (FullyConnected with
+            # no_bias=True has two inputs); the op's shape rule checks the count.
+            required = [n for n in op.inputs if n not in op.optional]
+            assert list(op.inputs) == required + list(op.optional), f"{op.name}: optional inputs go last"
+            req = "(" + "".join(f"{n}, " for n in required).rstrip(" ") + ")"
+            opt = "(" + "".join(f"{n}, " for n in op.optional).rstrip(" ") + ")"
+            inputs = f"{req} + tuple(x for x in {opt} if x is not None)"
+        elif len(op.inputs) > 2:
             inputs = f"tuple(x for x in {inputs} if x is not None)"
         sig += [f"{p.name}={_default_repr(p)}" for p in params]
     sig += ["out=None", "name=None", "**kwargs"]

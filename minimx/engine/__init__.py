@@ -23,6 +23,7 @@ __all__ = ["Var", "new_var", "push", "wait_for_var", "wait_all", "get_engine", "
            "NaiveEngine", "ThreadedEngine", "bulk", "set_bulk_size"]
 
 _engine = None
+current = None        # the engine in use once created (read directly on the hot path)
 _engine_lock = threading.Lock()
 
 
@@ -37,22 +38,22 @@ def _make(kind):
 
 def get_engine():
     """The engine in use (created from the environment on first use)."""
-    global _engine
+    global _engine, current
     if _engine is None:
         with _engine_lock:
             if _engine is None:
-                _engine = _make(config.engine_type())
+                _engine = current = _make(config.engine_type())
     return _engine
 
 
 def set_engine(kind):
     """Switch engines ('naive' or 'threaded'); work pushed so far finishes first. Returns the old name."""
-    global _engine
+    global _engine, current
     with _engine_lock:
         old = _engine
         if old is not None:
             old.shutdown()
-        _engine = _make(kind)
+        _engine = current = _make(kind)
     return None if old is None else old.name
 
 

@@ -87,10 +87,31 @@ class ThreadedEngine:
                     fn()
                 except BaseException as e:  # noqa: BLE001 - stored and re-raised at a wait
                     failure = self._record_failure(name, push_site(), e)
-            ready = self._finish(reads, writes, failure, True)
-            # Other threads may have queued ops on these variables while this one ran.
-            for r in ready:
-                self._queue_for(r.ctx).put(r)
+            # Rules 3 and 4, inlined: usually nothing queued on these variables meanwhile.
+            ready = None
+            with self._lock:
+                for v in reads:
+                    v._readers -= 1
+                    if v._queue:
+                        ready = ready or []
+                        v.grant_waiting(ready)
+                for v in writes:
+                    v._writing = False
+                    if failure is not None:
+                        v.exc = failure
+                    if v._queue:
+                        ready = ready or []
+                        v.grant_waiting(ready)
+                self._pending -= 1
+                if ready:
+                    budget.demand += len(ready) - 1
+                else:
+                    budget.demand -= 1
+                if self._pending == 0 and self._waiting_all:
+                    self._all_done.notify_all()
+            if ready:   # other threads queued ops on these variables while this one ran
+                for r in ready:
+                    self._queue_for(r.ctx).put(r)
         elif wait:
             opr.where = push_site()
         elif inline:

@@ -79,17 +79,21 @@ class Var:
     # rule 3
     def complete_read(self, ready):
         self._readers -= 1
-        if self._readers == 0 and self._queue:
-            # invariant: a read only queues behind a write, so the head of the queue is a write.
-            opr, _ = self._queue.popleft()
-            self._writing = True
-            _grant(opr, ready)
+        if self._queue:
+            self.grant_waiting(ready)
 
     # rule 4
     def complete_write(self, ready):
         self._writing = False
+        if self._queue:
+            self.grant_waiting(ready)
+
+    def grant_waiting(self, ready):
+        """Start queued ops from the head while the rules allow: reads up to the next write, or a
+        write once no reader runs. (invariant: a read waits only behind a write, so after rule 3
+        the head, if any, is a write.)"""
         queue = self._queue
-        while queue:
+        while queue and not self._writing:
             opr, is_write = queue[0]
             if is_write:
                 if self._readers == 0:

@@ -1284,7 +1284,7 @@ def broadcast_greater_equal(lhs=None, rhs=None, out=None, name=None, **kwargs):
 
 
 def broadcast_hypot(lhs=None, rhs=None, out=None, name=None, **kwargs):
-    """Hypotenuse of a right triangle with legs lhs and rhs, with broadcasting.
+    """Hypotenuse of the legs lhs and rhs, with broadcasting.
 
     ``out = sqrt(lhs^2 + rhs^2)``
 
@@ -2057,7 +2057,7 @@ def log2(data=None, out=None, name=None, **kwargs):
 
 
 def logical_not(data=None, out=None, name=None, **kwargs):
-    """Logical not, as 0/1 in the input's dtype.
+    """Logical not, as 0/1 in the input dtype.
 
     ``out = (data == 0)``
 
@@ -2179,7 +2179,7 @@ def relu(data=None, out=None, name=None, **kwargs):
 def rint(data=None, out=None, name=None, **kwargs):
     """Round to the nearest integer; halves round down (NB: MXNet's rule, so 1.5 -> 1 and -1.5 -> -2, unlike numpy's rint).
 
-    ``out = floor(data) if data - floor(data) <= ceil(data) - data else ceil(data)``
+    ``out = floor(x) if x - floor(x) <= ceil(x) - x else ceil(x)``
 
     Parameters
     ----------

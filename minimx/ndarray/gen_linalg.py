@@ -209,7 +209,7 @@ def batch_dot(lhs=None, rhs=None, transpose_a=False, transpose_b=False, forward_
     transpose_b : boolean, default=False
         transpose each rhs matrix
     forward_stype : {None, 'csr', 'default', 'row_sparse'}, default=None
-        output storage type (ignored: minimx is dense)
+        output storage type (ignored: dense only)
     out : NDArray, optional
         The output array to write into.
 
@@ -237,7 +237,7 @@ def dot(lhs=None, rhs=None, transpose_a=False, transpose_b=False, forward_stype=
     transpose_b : boolean, default=False
         contract rhs's last axis instead of its first
     forward_stype : {None, 'csr', 'default', 'row_sparse'}, default=None
-        output storage type (ignored: minimx is dense)
+        output storage type (ignored: dense only)
     out : NDArray, optional
         The output array to write into.
 

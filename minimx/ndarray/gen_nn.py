@@ -146,7 +146,7 @@ def LeakyReLU(data=None, gamma=None, act_type='leaky', slope=0.25, lower_bound=0
     NDArray or list of NDArrays
         See the declaration ``minimx.ops.nn.LeakyReLU``.
     """
-    return invoke(_LeakyReLU_op, (data, gamma,), _LeakyReLU_op.parse(dict(kwargs, act_type=act_type, slope=slope, lower_bound=lower_bound, upper_bound=upper_bound)), out)
+    return invoke(_LeakyReLU_op, (data,) + tuple(x for x in (gamma,) if x is not None), _LeakyReLU_op.parse(dict(kwargs, act_type=act_type, slope=slope, lower_bound=lower_bound, upper_bound=upper_bound)), out)
 
 
 def LinearRegressionOutput(data=None, label=None, grad_scale=1.0, out=None, name=None, **kwargs):
@@ -359,7 +359,7 @@ def smooth_l1(data=None, scalar=1.0, out=None, name=None, **kwargs):
     return invoke(_smooth_l1_op, (data,), _smooth_l1_op.parse(dict(kwargs, scalar=scalar)), out)
 
 
-def softmax(data=None, axis=-1, temperature=None, dtype=None, use_length=False, out=None, name=None, **kwargs):
+def softmax(data=None, length=None, axis=-1, temperature=None, dtype=None, use_length=False, out=None, name=None, **kwargs):
     """The softmax of data along one axis, optionally with a temperature and row lengths.
 
     ``out = exp(x / T) / sum(exp(x / T), axis)``
@@ -367,6 +367,8 @@ def softmax(data=None, axis=-1, temperature=None, dtype=None, use_length=False, 
     Parameters
     ----------
     data : NDArray
+        Input array.
+    length : NDArray
         Input array.
     axis : int, default=-1
         the axis to normalise along
@@ -384,7 +386,7 @@ def softmax(data=None, axis=-1, temperature=None, dtype=None, use_length=False, 
     NDArray or list of NDArrays
         See the declaration ``minimx.ops.nn.softmax``.
     """
-    return invoke(_softmax_op, (data,), _softmax_op.parse(dict(kwargs, axis=axis, temperature=temperature, dtype=dtype, use_length=use_length)), out)
+    return invoke(_softmax_op, (data,) + tuple(x for x in (length,) if x is not None), _softmax_op.parse(dict(kwargs, axis=axis, temperature=temperature, dtype=dtype, use_length=use_length)), out)
 
 
 def softmax_cross_entropy(data=None, label=None, out=None, name=None, **kwargs):

@@ -21,6 +21,7 @@ contiguous region is written through a view with ``out=`` (``_full``, ``_copy`` 
 ``_scatter_set_nd``.
 """
 from functools import partial
+from itertools import accumulate
 
 import numpy as np
 
@@ -148,6 +149,14 @@ def _as_slices(key_nd):
             for k in key_nd]
 
 
+def _slice_attrs(slices):
+    """The parsed begin/end/step of the ``slice`` op (and the slice assignments) for ``slices``."""
+    def opt(v):
+        return None if v is None else int(v)
+    return {"begin": tuple(opt(s.start) for s in slices), "end": tuple(opt(s.stop) for s in slices),
+            "step": tuple(opt(s.step) for s in slices)}
+
+
 def _contiguous(slices, shape):
     """MXNet's rule: from the last axis back, once an axis is a proper subset, the axes before it
     may select at most one element each; a step other than 1 on a selection of several elements
@@ -168,9 +177,12 @@ def _contiguous(slices, shape):
 
 
 def _inserted_axes(key, counts):
-    """Where the None entries of ``key`` land in the result: MXNet's cumulative-sum rule."""
-    steps = np.cumsum([counts[0]] + counts[1:])
-    return [int(steps[ax]) for ax, k in enumerate(key) if k is None]
+    """Where the None entries of ``key`` land in the result: MXNet's cumulative-sum rule
+    (``counts[0]`` is where the count starts, ``counts[1 + i]`` what entry ``i`` adds)."""
+    if all(k is not None for k in key):
+        return []
+    steps = list(accumulate(counts))
+    return [steps[ax] for ax, k in enumerate(key) if k is None]
 
 
 def _basic_get(arr, key):
@@ -182,9 +194,7 @@ def _basic_get(arr, key):
     if offset is not None:
         sliced = arr._view(offset, tuple(lens))
     else:
-        attrs = {"begin": tuple(s.start for s in slices), "end": tuple(s.stop for s in slices),
-                 "step": tuple(s.step for s in slices)}
-        sliced = invoke(_OPS["slice"], (arr,), _OPS["slice"].parse(attrs))
+        sliced = invoke(_OPS["slice"], (arr,), _slice_attrs(slices))
     final = [n for k, n in zip(key_nd, lens) if not isinstance(k, integer_types)]
     counts = [0] + [0 if isinstance(k, integer_types) else 1 for k in key]
     for ax in _inserted_axes(key, counts):
@@ -281,6 +291,8 @@ def _stack_indices(arr, placed, bshape):
     """``stack([broadcast_to(c.reshape(shape), bshape) ...])``: on the host when every index is
     known there, else with ops (an NDArray index is only known when the engine has computed it)."""
     cls = type(arr)
+    if prod(bshape) == 0:   # nothing is selected: no index needs to be known
+        return _from_host(np.zeros((len(placed),) + bshape, np.int64), arr)
     if not any(isinstance(c, cls) for c, _ in placed):
         return _from_host(np.stack([np.broadcast_to(c.reshape(s), bshape) for c, s in placed]), arr)
     parts = []
@@ -339,17 +351,14 @@ def _set_basic(arr, key, value):
         target = arr if region == arr.shape else arr._view(offset, region)
         _write_view(arr, target, value, dropped, _inserted_axes(key, counts))
         return
-    attrs = {"begin": tuple(s.start for s in slices), "end": tuple(s.stop for s in slices),
-             "step": tuple(s.step for s in slices)}
+    attrs = _slice_attrs(slices)
     if isinstance(value, numeric_types):
-        op = _OPS["_slice_assign_scalar"]
-        invoke(op, (arr,), op.parse(dict(attrs, scalar=float(value))), out=arr)
+        invoke(_OPS["_slice_assign_scalar"], (arr,), dict(attrs, scalar=float(value)), out=arr)
         return
     v = _prepare_value(arr, value, dropped, _inserted_axes(key, counts))
     if v.shape != dropped:
         v = invoke(_OPS["broadcast_to"], (v,), {"shape": dropped})
-    op = _OPS["_slice_assign"]
-    invoke(op, (arr, v._view(0, region)), op.parse(attrs), out=arr)
+    invoke(_OPS["_slice_assign"], (arr, v._view(0, region)), attrs, out=arr)
 
 
 def _write_view(arr, target, value, shape, new_axes):

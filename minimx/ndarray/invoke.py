@@ -20,6 +20,7 @@ from operator import attrgetter
 from .. import config
 from ..base import MXNetError
 from ..context import Context, current_context
+from .. import engine as _engines
 from ..engine import get_engine
 from ..ops.opdef import OpInputError, get_op
 from . import tape
@@ -92,18 +93,20 @@ def invoke(op, inputs, attrs, out=None, ctx=None):
     elif type(out_dtypes) is not list:
         out_dtypes = [out_dtypes] * len(out_shapes)
     # 3. outputs
-    backend = ctx.backend
+    backend = ctx._backend or ctx.backend
     if out is None:
-        wrap = _array_class._wrap
-        alloc = backend.alloc
-        outputs = [wrap(Chunk(alloc(s, d), ctx), 0, s) for s, d in zip(out_shapes, out_dtypes)]
+        wrap, alloc = _array_class._wrap, backend.alloc
+        if multi:
+            outputs = [wrap(Chunk(alloc(s, d), ctx), 0, s) for s, d in zip(out_shapes, out_dtypes)]
+        else:   # the common case, without a comprehension's frame
+            outputs = [wrap(Chunk(alloc(out_shapes[0], out_dtypes[0]), ctx), 0, out_shapes[0])]
     else:
         outputs = _check_out(op, out, out_shapes, out_dtypes, ctx, multi)
     # 4. push the kernel: it reads the inputs' chunks and writes the outputs' (and mutated inputs')
     kernel = backend.kernels.get(op.kernel)
     if kernel is None:
         raise MXNetError(f"{op.name}: the {backend.name} backend has no kernel '{op.kernel}'")
-    writes = [o._chunk for o in outputs]
+    writes = [o._chunk for o in outputs] if multi else [outputs[0]._chunk]
     for i in op.mutates:
         if inputs[i]._chunk not in writes:
             writes.append(inputs[i]._chunk)
@@ -122,7 +125,7 @@ def invoke(op, inputs, attrs, out=None, ctx=None):
             writes.append(rng.var)
     fn = partial(kernel, tuple(map(_DATA, inputs)), tuple(map(_DATA, outputs)), attrs)
     work = op.work(attrs, in_shapes, out_shapes) if op.work is not None else outputs[0]._data.size
-    get_engine().push(fn, reads, writes, ctx, op.name, work <= _INLINE_LIMIT)
+    (_engines.current or get_engine()).push(fn, reads, writes, ctx, op.name, work <= _INLINE_LIMIT)
     # 5. tape
     if tape.state.recording:
         tape.record(op, attrs, inputs, outputs)

@@ -70,7 +70,8 @@ def float_dtype(attrs, dtype):
 def scalar_dtype(attrs, dtype):
     """MXNet's ``NumpyBinaryScalarType``: the output dtype of an op with a scalar.
 
-    ``attrs`` may lack ``is_int`` (NDArray's operators pass only the scalar): True is MXNet's default.
+    ``attrs`` may lack ``is_int`` (NDArray's operators pass only the scalar); MXNet's default is
+    True.
     """
     is_int = attrs.get("is_int", True)
     if dtype == _BOOL:
@@ -132,7 +133,7 @@ broadcast_maximum = _binary("broadcast_maximum", "out = max(lhs, rhs)",
 broadcast_minimum = _binary("broadcast_minimum", "out = min(lhs, rhs)",
                             "Elementwise minimum, with broadcasting; NaN wins.")
 broadcast_hypot = _binary("broadcast_hypot", "out = sqrt(lhs^2 + rhs^2)",
-                          "Hypotenuse of a right triangle with legs lhs and rhs, with broadcasting.")
+                          "Hypotenuse of the legs lhs and rhs, with broadcasting.")
 broadcast_equal = _binary("broadcast_equal", "out = (lhs == rhs)",
                           "1 where equal, else 0, in the inputs' dtype; with broadcasting.",
                           grad=NO_GRAD, domain=_CMP)
@@ -166,7 +167,23 @@ broadcast_logical_xor = _binary("broadcast_logical_xor", "out = (lhs != 0) xor (
 def _same(name, kernel, aliases, doc, domain=None, grad=None):
     return _binary(name, _BROADCAST[kernel].formula, doc + " Both inputs must have the same shape.",
                    aliases=aliases, same=True, kernel=kernel, grad=grad,
-                   domain=domain or _BROADCAST[kernel].domain)
+                   domain=domain or _equal_shapes(_BROADCAST[kernel].domain))
+
+
+def _equal_shapes(d):
+    """The broadcasting op's domain, with both inputs drawn at one shape (the rule demands it)."""
+    def make_inputs(rng, dtype, attrs):
+        shape = tuple(rng.integers(1, 5, rng.integers(d.ndim[0], d.ndim[1] + 1)))
+        out = []
+        for _ in range(2):
+            x = rng.integers(d.low, d.high + 1, shape) if d.integer else rng.uniform(d.low, d.high,
+                                                                                      shape)
+            for p in d.away_from:                    # push values off the points to avoid
+                x = np.where(np.abs(x - p) < 0.1, p + np.where(x < p, -0.1, 0.1), x)
+            out.append(x.astype(dtype))
+        return out
+    return Domain(low=d.low, high=d.high, dtypes=d.dtypes, away_from=d.away_from,
+                  integer=d.integer, make_inputs=make_inputs, ndim=d.ndim, grad=d.grad)
 
 
 _BROADCAST = {op.name: op for op in (
@@ -324,7 +341,7 @@ ceil = _unary("ceil", "out = ceil(data)", "The smallest integer >= x.", domain=_
 round = _unary("round", "out = round(data), halves away from 0",
                "Round to the nearest integer; halves round away from zero (2.5 -> 3).",
                domain=_STEP)
-rint = _unary("rint", "out = floor(data) if data - floor(data) <= ceil(data) - data else ceil(data)",
+rint = _unary("rint", "out = floor(x) if x - floor(x) <= ceil(x) - x else ceil(x)",
               "Round to the nearest integer; halves round down (NB: MXNet's rule, so 1.5 -> 1 "
               "and -1.5 -> -2, unlike numpy's rint).", domain=_STEP)
 fix = _unary("fix", "out = trunc(data)", "Round toward zero.", domain=_STEP)
@@ -344,7 +361,7 @@ gamma = _unary("gamma", "out = Gamma(data)", "The gamma function (NaN at negativ
                domain=Domain(low=0.5, high=3.0, dtypes=FLOATS))
 gammaln = _unary("gammaln", "out = ln |Gamma(data)|", "Log of the absolute gamma function.",
                  domain=Domain(low=0.5, high=3.0, dtypes=FLOATS))
-logical_not = _unary("logical_not", "out = (data == 0)", "Logical not, as 0/1 in the input's dtype.",
+logical_not = _unary("logical_not", "out = (data == 0)", "Logical not, as 0/1 in the input dtype.",
                      grad=NO_GRAD, domain=Domain(dtypes=NUMERIC, integer=True, low=-1, high=1,
                                                  grad=False))
 hard_sigmoid = _unary(

@@ -83,7 +83,7 @@ dot = OpDef(
     "dot", inputs=("lhs", "rhs"),
     params=(Param("transpose_a", Bool, False, "contract lhs's first axis instead of its last"),
             Param("transpose_b", Bool, False, "contract rhs's last axis instead of its first"),
-            Param("forward_stype", _STYPE, None, "output storage type (ignored: minimx is dense)")),
+            Param("forward_stype", _STYPE, None, "output storage type (ignored: dense only)")),
     shape=_dot_shape, dtype=float_dtype, work=_dot_work,
     domain=_floats_domain(attrs=_TRANSPOSES, make_inputs=_dot_inputs),
     formula="out[i..., j...] = sum_k lhs[i..., k] * rhs[k, j...]",
@@ -125,7 +125,7 @@ batch_dot = OpDef(
     "batch_dot", inputs=("lhs", "rhs"),
     params=(Param("transpose_a", Bool, False, "transpose each lhs matrix"),
             Param("transpose_b", Bool, False, "transpose each rhs matrix"),
-            Param("forward_stype", _STYPE, None, "output storage type (ignored: minimx is dense)")),
+            Param("forward_stype", _STYPE, None, "output storage type (ignored: dense only)")),
     shape=_batch_dot_shape, dtype=float_dtype, work=_batch_work,
     domain=_floats_domain(attrs=_TRANSPOSES, make_inputs=_batch_dot_inputs),
     formula="out[b..., i, j] = sum_k lhs[b..., i, k] * rhs[b..., k, j]",
@@ -137,7 +137,7 @@ batch_dot = OpDef(
 def gemm_geometry(attrs, a, b):
     """Check two ``linalg_gemm*`` operands; return the output shape.
 
-    The matrix rows lie on ``axis``, the columns on the last axis; every other axis is a batch axis.
+    The matrix rows lie on ``axis``, the columns on the last axis; the other axes are batch axes.
     """
     nd = len(a)
     if nd < 2 or len(b) != nd:
@@ -285,7 +285,7 @@ FullyConnected = OpDef(
     family="linalg")
 
 
-# -- optional linalg ops: potrf, trsm, syrk, khatri_rao --------------------------------------------
+# -- potrf, trsm, syrk, khatri_rao -------------------------------------------------------------
 def _square(name, shape):
     if len(shape) < 2 or shape[-1] != shape[-2]:
         fail(f"{name} needs square matrices in the last two axes, got {tuple(shape)}",

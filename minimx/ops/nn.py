@@ -84,7 +84,7 @@ def _leaky_inputs(rng, dtype, attrs):
 
 
 LeakyReLU = OpDef(
-    "LeakyReLU", inputs=("data", "gamma"),
+    "LeakyReLU", inputs=("data", "gamma"), optional=("gamma",),
     params=(Param("act_type", Enum(*_LEAKY_TYPES), "leaky", "the activation function"),
             Param("slope", Float, 0.25, "the slope of x < 0 (leaky), or elu's scale"),
             Param("lower_bound", Float, 0.125, "smallest random slope (rrelu)"),
@@ -143,7 +143,8 @@ _SOFTMAX_DOMAIN = Domain(dtypes=FLOATS[1:], make_inputs=_data_only,
                          attrs=[{}, {"axis": 0}, {"axis": 1, "temperature": 2.0}])
 
 softmax = OpDef(
-    "softmax", inputs=("data",), params=_SOFTMAX_PARAMS, shape=_softmax_shape,
+    "softmax", inputs=("data", "length"), optional=("length",), params=_SOFTMAX_PARAMS,
+    shape=_softmax_shape,
     dtype=_softmax_dtype, formula="out = exp(x / T) / sum(exp(x / T), axis)",
     doc="The softmax of data along one axis, optionally with a temperature and row lengths.",
     domain=_SOFTMAX_DOMAIN, family="nn")

@@ -107,6 +107,9 @@ class OpDef:
         MXNet's operator name (``broadcast_add``, ``FullyConnected``).
     inputs : tuple of str
         Input names in MXNet's order; ``'*data'`` marks a variable number of inputs.
+    optional : tuple of str
+        Inputs a caller may leave out (``bias`` with ``no_bias=True``, LeakyReLU's ``gamma``): the
+        ``mx.nd`` wrapper drops them when None, and the shape rule sees fewer inputs.
     params : tuple of Param
         Parameters with MXNet's defaults.
     shape : callable(attrs, *in_shapes) -> tuple | list of tuples
@@ -144,7 +147,7 @@ class OpDef:
     def __init__(self, name, *, inputs=("data",), params=(), shape, dtype=same_dtype, kernel=None,
                  compute=None, grad=None, aliases=(), mutates=(), random=False, train_aware=False,
                  num_visible=None, work=None, domain=None, formula="", doc="", family=None,
-                 key_var_num_args=None):
+                 key_var_num_args=None, optional=()):
         self.name = name
         self.inputs = tuple(inputs)
         self.variadic = bool(self.inputs) and self.inputs[0].startswith("*")
@@ -166,6 +169,7 @@ class OpDef:
         self.doc = doc
         self.family = family
         self.key_var_num_args = key_var_num_args
+        self.optional = tuple(optional)
         for key in (name,) + self.aliases:
             if key in REGISTRY:
                 raise ValueError(f"op {key!r} declared twice")

@@ -6,7 +6,7 @@ Output size per spatial axis, by ``pooling_convention`` (MXNet's ``pooling.cc``)
 - ``full``:  ``1 + ceil((in + 2 * pad - kernel) / stride)`` (one more window may overhang);
 - ``same``:  ``ceil(in / stride)`` (1-d only, no padding; windows are cut at the end).
 
-``global_pool=True`` pools each channel's whole spatial extent (kernel, stride and pad are ignored).
+``global_pool=True`` pools each channel's whole spatial extent (ignoring kernel, stride and pad).
 Average pooling divides by the window size counted up to the padded edge (``count_include_pad``,
 MXNet's default) or by the number of real elements in the window.
 """

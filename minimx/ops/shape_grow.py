@@ -42,7 +42,7 @@ def _concat_shape(attrs, *shapes):
 
 def _concat_inputs(rng, dtype, attrs):
     n, axis = attrs["num_args"], attrs.get("dim", 1) % 3
-    sizes = rng.integers(0, 4, size=n)
+    sizes = rng.integers(1, 4, size=n)
     shapes = [tuple(int(k) if i == axis else d for i, d in enumerate((2, 3, 4))) for k in sizes]
     return [rng.uniform(-3, 3, s).astype(dtype) for s in shapes]
 

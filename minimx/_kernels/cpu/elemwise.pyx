@@ -100,7 +100,7 @@ cdef inline real _apply(int op, real x, real y) noexcept nogil:
     return (x != 0) ^ (y != 0)              # XOR
 
 
-# -- the three row loops: vector-vector, vector-scalar, scalar-vector --------------------------------
+# -- the three row loops: vector-vector, vector-scalar, scalar-vector -----------------------------
 # The hot ops get one loop each, written out so that the compiler vectorises it; the rest share
 # the generic ``_apply`` loop.
 cdef void _vv(int op, real* o, const real* a, const real* b, Py_ssize_t n) noexcept nogil:
@@ -381,7 +381,7 @@ cdef void _scalar(int op, bint reflected, object ins, object outs, object attrs,
 
 # -- the kernel table ------------------------------------------------------------------------------
 cdef class BinaryKernel:
-    """``kernel(ins, outs, attrs)``: the broadcasting op ``op``; ``name`` is its reference kernel."""
+    """``kernel(ins, outs, attrs)``: broadcasting op ``op``; ``name`` is its reference kernel."""
     cdef int op
     cdef str name
 

@@ -145,7 +145,8 @@ cdef void _unary(int op, object ins, object outs, str name) except *:
     a, out = ins[0], outs[0]
     cdef int t = float_type(out, True)
     if t < 0 or float_type(a, False) != t or clashes(a, out):
-        if op >= ERF and type(a) is cnp.ndarray and type(out) is cnp.ndarray and a.dtype != np.bool_:
+        if (op >= ERF and type(a) is cnp.ndarray and type(out) is cnp.ndarray
+                and a.dtype != np.bool_):
             _special_via_float(op, a, out, name)     # the reference loops in Python here
         else:
             _REF[name](ins, outs, None)

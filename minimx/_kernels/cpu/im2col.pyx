@@ -17,8 +17,8 @@ becomes, per sample ``n`` and group ``g``::
 data[c, od*sd - pd + i*dd, oh*sh - ph + j*dh, ow*sw - pw + l*dw]`` (0 outside the image): the row
 order is the weight's ``(c, i, j, l)`` order, so the weight is used as it is stored. ``col2im``
 is its transpose: it adds every column entry back onto the image position it came from; it runs
-Deconvolution (``col = weight.T @ data``, then ``col2im`` into the output) and, later, the data
-gradient of Convolution.
+Deconvolution and Convolution's data gradient (both ``col = weight.T @ data``, then ``col2im``).
+Convolution's weight gradient is ``sum_n ograd[n] @ im2col(data[n]).T``.
 
 Optimisations:
 
@@ -39,12 +39,10 @@ from cython cimport floating
 from cython.parallel cimport prange
 from libc.string cimport memcpy, memset
 
-from minimx.threads import kernel_threads
-
 from . import gemm
 from ..reference.conv import KERNELS as REFERENCE, deconv_pad, geometry
 
-__all__ = ["KERNELS", "im2col", "col2im", "col_shape"]
+__all__ = ["KERNELS", "im2col", "col2im", "col_shape", "make_geom", "scratch"]
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 # im2col/col2im only copy memory: below this many column elements waking OpenMP threads costs
@@ -185,7 +183,7 @@ def make_geom(image_shape, kernel, stride, pad, dilate):
 
 
 def col_shape(image_shape, kernel, stride, pad, dilate):
-    """The shape ``(C * prod(kernel), prod(grid))`` of the columns of an image ``(C, *spatial)``."""
+    """The shape ``(C * prod(kernel), prod(grid))`` of the columns of an image (C, *spatial)."""
     g = make_geom(image_shape, kernel, stride, pad, dilate)
     return (int(g[0] * g[7] * g[8] * g[9]), int(g[4] * g[5] * g[6]))
 

@@ -16,9 +16,9 @@ gamma/beta per column.
 Optimisations:
 
 1. Statistics in one pass, shifted: ``d = x - K`` with ``K`` the channel's (row's) first value,
-   summing ``d`` and ``d * d`` in float64. Shifting by a value of the data keeps
-   ``E[d^2] - E[d]^2`` free of the cancellation that ``E[x^2] - E[x]^2`` suffers when the mean is
-   large; float64 sums keep it accurate for any realistic count.
+   summing ``d`` and ``d * d`` in float64. A value of the data lies within a few standard
+   deviations of the mean, so ``E[d^2] - E[d]^2`` escapes the cancellation that
+   ``E[x^2] - E[x]^2`` suffers when the mean is large; float64 sums keep it accurate.
 2. The sums run in 8 independent lanes (``acc[q] += ...`` for ``q < 8``), which the compiler turns
    into vector adds; one running sum would be a dependency chain it may not reorder.
 3. The normalisation is one subtract and one multiply-add per element over contiguous memory

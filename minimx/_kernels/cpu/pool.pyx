@@ -16,7 +16,9 @@ Optimisations:
 2. The window is cut to the input once per output, so the inner loops have no bounds tests and
    walk a contiguous input row.
 3. Sums accumulate in a C double (MXNet accumulates in the data type; results agree to rounding).
-4. Threads: ``prange`` over the ``N * C`` planes (each thread writes its own planes, so there is
+4. ``_backward_Pooling`` walks the same windows and scatters each output's gradient back onto
+   them (to the first element equal to the output, for max).
+5. Threads: ``prange`` over the ``N * C`` planes (each thread writes its own planes, so there is
    nothing to synchronise), with ``num_threads=kernel_threads()``, for inputs of at least
    ``PARALLEL_MIN`` elements.
 """

@@ -17,8 +17,9 @@ Optimisations:
    passes in memory order: the max, then exp written to ``out`` while summing, then a scale.
 2. ``inner > 1``: ``k`` is the innermost loop, so every pass runs along contiguous memory; the
    maxima and sums of a tile of 256 ``k`` live on the stack.
-3. float32 ``exp`` is a polynomial that vectorises (4 lanes), in a few lines of C below: glibc's
-   ``expf`` is a scalar call and was the bottleneck (13 ms of 13 for softmax(4096x1000)).
+3. float32 ``exp`` is a polynomial that vectorises, in a few lines of C below, compiled for AVX2
+   (8 lanes) and for the baseline (4 lanes, SSE2). glibc's ``expf`` is a scalar call and was the
+   bottleneck: exp of 4M floats took 19 ms with it, 2.7 ms with this (numpy: 11 ms).
 4. ``prange`` over rows (or over (row, tile) pairs), with the thread budget's
    ``kernel_threads()`` threads, when there is enough work to pay for waking them.
 5. Sums accumulate in float64.
@@ -57,6 +58,15 @@ cdef extern from *:
     #include <stdint.h>
     #include <string.h>
 
+    /* Each loop below is compiled twice, for AVX2+FMA and for the baseline, and the loader picks
+       one for the machine it runs on (GCC's target_clones; elsewhere the baseline only). */
+    #if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11 && defined(__x86_64__) \
+        && defined(__linux__)
+    #define MINIMX_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+    #else
+    #define MINIMX_CLONES
+    #endif
+
     /* e^x in float32 within 1 ulp (Cephes' expf): x = n ln2 + r with |r| <= ln2 / 2, so
        e^x = 2^n e^r, e^r by a polynomial and 2^n built from its exponent bits. Results below
        2^-126 (x < -87) flush to 0, arguments above 88.37 saturate (softmax only passes x <= 0),
@@ -81,7 +91,7 @@ cdef extern from *:
         return x != x ? x : e;
     }
 
-    static float minimx_max_f32(const float* x, Py_ssize_t n, float sign) {
+    MINIMX_CLONES static float minimx_max_f32(const float* x, Py_ssize_t n, float sign) {
         float m = sign * x[0];
         #pragma omp simd reduction(max:m)
         for (Py_ssize_t j = 1; j < n; j++) m = m > sign * x[j] ? m : sign * x[j];
@@ -89,7 +99,7 @@ cdef extern from *:
     }
 
     /* y = exp((sign * x - m) * inv_t) along a row; returns the sum in float64. */
-    static double minimx_exp_sum_f32(const float* x, float* y, Py_ssize_t n, float sign, float m,
+    MINIMX_CLONES static double minimx_exp_sum_f32(const float* x, float* y, Py_ssize_t n, float sign, float m,
                                      float inv_t) {
         double total = 0.0;
         #pragma omp simd reduction(+:total)
@@ -102,7 +112,7 @@ cdef extern from *:
     }
 
     /* The same across a tile of columns, each with its own max m[j] and running sum total[j]. */
-    static void minimx_exp_cols_f32(const float* x, float* y, Py_ssize_t n, float sign,
+    MINIMX_CLONES static void minimx_exp_cols_f32(const float* x, float* y, Py_ssize_t n, float sign,
                                     const float* m, float inv_t, double* total) {
         #pragma omp simd
         for (Py_ssize_t j = 0; j < n; j++) {
@@ -281,6 +291,8 @@ def softmax_activation(ins, outs, attrs):
 
 def softmax_output(ins, outs, attrs):
     data = ins[0]
+    if data.size == 0:
+        return
     if attrs["multi_output"]:
         done = _run(data, outs[0], 1)
     elif attrs["preserve_shape"] or data.ndim < 2:

@@ -4,12 +4,14 @@ Each family module defines ``KERNELS``, a dict from kernel name to function; the
 listed explicitly.
 """
 from ..contract import Backend, HostStorage
-from . import conv, elemwise, indexing, init, linalg, nn, norm, pool, random, reduce, shape, sort
+from . import (conv, elemwise, indexing, init, linalg, nn, norm, optim, pool, random, reduce, sequence,
+               shape, sort, vision)
 
 __all__ = ["KERNELS", "BACKEND"]
 
 KERNELS = {}
-for _family in (elemwise, init, shape, reduce, sort, indexing, linalg, conv, pool, nn, norm, random):
+for _family in (elemwise, init, shape, reduce, sort, indexing, linalg, conv, pool, nn, norm, random,
+                optim, sequence, vision):
     KERNELS.update(_family.KERNELS)
 
 BACKEND = Backend("reference", KERNELS, HostStorage)

@@ -7,6 +7,9 @@ The spec, written for clarity:
   channels and kernel offsets against the weight with ``tensordot``, one group at a time.
 - Deconvolution is the transpose: every data element scatters ``data * weight`` into the output
   at ``y * stride + k * dilate - pad``. One vectorised scatter-add per kernel offset ``k``.
+- The gradients, for the autograd rules: Convolution's data gradient is the same scatter
+  (``_backward_Convolution_data``); its weight gradient contracts the output gradient with the
+  windows over batch and positions (``_backward_Convolution_weight``).
 """
 import itertools
 
@@ -39,11 +42,11 @@ def deconv_pad(attrs, in_spatial, out_spatial):
 
 
 def windows(x, kernel, stride, dilate, pad):
-    """Every convolution window of ``x`` ``(N, C, *spatial)`` as a view ``(N, C, *out, *kernel)``."""
+    """Every convolution window of ``x`` ``(N, C, *spatial)``: a view ``(N, C, *out, *kernel)``."""
     nd = len(kernel)
     xp = np.pad(x, [(0, 0), (0, 0)] + [(p, p) for p in pad])
     span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilate))
-    view = sliding_window_view(xp, span, axis=tuple(range(2, 2 + nd)))   # (N, C, *positions, *span)
+    view = sliding_window_view(xp, span, axis=tuple(range(2, 2 + nd)))  # (N, C, *pos, *span)
     return view[(slice(None), slice(None))
                 + tuple(slice(None, None, s) for s in stride)             # every stride-th window
                 + tuple(slice(None, None, d) for d in dilate)]            # every dilate-th element
@@ -84,7 +87,7 @@ def convolution(ins, outs, attrs):
     groups = attrs["num_group"]
     cg = data.shape[1] // groups
     fg = weight.shape[0] // groups
-    window_axes = [1] + list(range(2 + nd, 2 + 2 * nd))                   # channel + kernel offsets
+    window_axes = [1] + list(range(2 + nd, 2 + 2 * nd))                  # channel + kernel offsets
     weight_axes = [1] + list(range(2, 2 + nd))
     for g in range(groups):
         res = np.tensordot(win[:, g * cg:(g + 1) * cg], weight[g * fg:(g + 1) * fg],
@@ -104,7 +107,7 @@ def deconvolution(ins, outs, attrs):
         out += ins[2].reshape((1, -1) + (1,) * len(kernel))
 
 
-# -- gradients (for the autograd rules; attrs are the forward op's) --------------------------------
+# -- gradients (for the autograd rules; attrs are the forward op's) -------------------------------
 def backward_convolution_data(ins, outs, attrs):
     """``ins = (ograd, weight)``, ``outs = (data_grad,)``: the gradient of Convolution's data."""
     ograd, weight = ins
@@ -128,7 +131,7 @@ def backward_convolution_weight(ins, outs, attrs):
     groups = attrs["num_group"]
     cg = data.shape[1] // groups
     fg = ograd.shape[1] // groups
-    axes = [0] + list(range(2, 2 + nd))                                   # batch + output positions
+    axes = [0] + list(range(2, 2 + nd))                                  # batch + output positions
     for g in range(groups):
         dw[g * fg:(g + 1) * fg] = np.tensordot(ograd[:, g * fg:(g + 1) * fg],
                                                win[:, g * cg:(g + 1) * cg], axes=(axes, axes))

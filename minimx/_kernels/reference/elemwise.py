@@ -66,7 +66,7 @@ def mod(a, b):
 
 
 def _float32_for_ints(ufunc):
-    """A binary ufunc that MXNet computes in float32 for integer inputs (``math::pow``, ``hypot``)."""
+    """A binary ufunc MXNet computes in float32 for integer inputs (``math::pow``, ``hypot``)."""
     def f(a, b):
         t = _compute_type(a.dtype, _F32)
         return ufunc(_as(a, t), _as(b, t))

@@ -74,7 +74,7 @@ def pooling(ins, outs, attrs):
 
 
 def backward_pooling(ins, outs, attrs):
-    """``ins = (ograd, data, out)``, ``outs = (data_grad,)``: Pooling's gradient (attrs: Pooling's).
+    """``ins = (ograd, data, out)``, ``outs = (data_grad,)``: Pooling's gradient (its attrs).
 
     Every output's gradient flows back to its window: all of it to the window's first maximum
     (max; MXNet routes to the first element equal to the output), ``1 / size`` of it to each
@@ -108,7 +108,7 @@ def backward_pooling(ins, outs, attrs):
         if pool_type == "max":
             buf[target] += np.where(first_max == flat, g, 0)
         elif pool_type == "lp" and attrs["p_value"] > 1:
-            with np.errstate(divide="ignore", invalid="ignore"):   # out == 0 gives NaN, as in MXNet
+            with np.errstate(divide="ignore", invalid="ignore"):   # out == 0: NaN, as in MXNet
                 buf[target] += g * (x[target] / out) ** (attrs["p_value"] - 1)
         else:
             buf[target] += g

@@ -1,0 +1,3 @@
+"""Cython kernels: fused optimizer updates (being written)."""
+
+KERNELS = {}
