@@ -8,6 +8,7 @@ import threading
 
 from . import config
 from ._kernels import get_backend
+from ._kernels.hostpool import POOL
 from .base import MXNetError
 
 __all__ = ["Context", "cpu", "gpu", "cpu_pinned", "current_context", "num_gpus", "gpu_memory_info"]
@@ -69,7 +70,9 @@ class Context:
         return False
 
     def empty_cache(self):
-        """Accepted for MXNet compatibility; minimx's CPU storage goes back to Python's allocator."""
+        """Give the memory cached for reuse back to the system (the host buffer pool)."""
+        if self.device_type.startswith("cpu"):
+            POOL.clear()
 
 
 def _backend_for(ctx):

@@ -21,7 +21,7 @@ from minimx.ndarray.creation import array
 
 # NB: tests may read the environment directly; the package reads it only in minimx/config.py.
 FIXTURES = Path(os.environ.get("MINIMX_FIXTURES")
-                or Path(__file__).parents[2] / "shared" / "fixtures" / "mxnet-1.9.1")
+                or Path(__file__).parent / "fixtures" / "mxnet-1.9.1")
 needs_fixtures = pytest.mark.skipif(
     not FIXTURES.is_dir(),
     reason=f"MXNet 1.9.1 fixtures not found at {FIXTURES} (set MINIMX_FIXTURES to their folder)")

@@ -399,3 +399,23 @@ def test_cpu_convolution_gradients_match_reference_float32(batch):
         REF[name](ins, (ref,), attrs)
         CPU[name](ins, (cpu,), attrs)
         np.testing.assert_allclose(cpu, ref, rtol=1e-4, atol=1e-4)
+
+
+@given(conv_params(transposed=True))
+def test_deconvolution_weight_gradient_is_the_convolution_kernel_with_roles_swapped(case):
+    """Deconvolution's weight gradient = _backward_Convolution_weight((data, ograd)) under the
+    Convolution attrs with num_filter = the deconvolution's input channels."""
+    data, p = case
+    x = np.random.rand(*data)
+    w = np.random.rand(data[1], p["num_filter"] // p["num_group"], *p["kernel"])
+    try:
+        y = mx.nd.Deconvolution(nd(x, "float64"), nd(w, "float64"), **p).asnumpy()
+    except mx.MXNetError:
+        return
+    g = np.random.rand(*y.shape)
+    attrs = get_op("Convolution").parse(dict({k: v for k, v in p.items() if k != "adj"},
+                                             num_filter=data[1], no_bias=True))
+    for kernels in (REF, CPU):
+        dw = np.full(w.shape, np.nan)
+        kernels["_backward_Convolution_weight"]((x, g), (dw,), attrs)
+        np.testing.assert_allclose((w * dw).sum(), (y * g).sum(), rtol=1e-9)

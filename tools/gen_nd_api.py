@@ -75,8 +75,6 @@ def _wrapper(op, var):
             req = "(" + "".join(f"{n}, " for n in required).rstrip(" ") + ")"
             opt = "(" + "".join(f"{n}, " for n in op.optional).rstrip(" ") + ")"
             inputs = f"{req} + tuple(x for x in {opt} if x is not None)"
-        elif len(op.inputs) > 2:
-            inputs = f"tuple(x for x in {inputs} if x is not None)"
         sig += [f"{p.name}={_default_repr(p)}" for p in params]
     sig += ["out=None", "name=None", "**kwargs"]
     given = "".join(f"{p.name}={p.name}, " for p in params)
@@ -86,7 +84,7 @@ def _wrapper(op, var):
         f"{var}.parse(kwargs)"
     text = f"def {op.name}({', '.join(sig)}):\n{_docstring(op)}\n"
     if not op.inputs:
-        ctx = "ctx" if "ctx" in op.param_names else "kwargs.pop('ctx', None)"
+        ctx = "ctx or None" if "ctx" in op.param_names else "kwargs.pop('ctx', None)"
         text += f"    return invoke({var}, (), {attrs}, out, {ctx})\n"
     else:
         text += f"    return invoke({var}, {inputs}, {attrs}, out)\n"

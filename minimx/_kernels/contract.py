@@ -22,13 +22,16 @@ context's random generator and ``reseed(rng, seed)`` re-seeds one in place.
 """
 import numpy as np
 
+from .hostpool import POOL
+
 __all__ = ["Backend", "HostStorage"]
 
 
 class HostStorage:
     """Storage functions for backends that keep arrays in host memory as numpy arrays."""
 
-    alloc = staticmethod(np.empty)   # alloc(shape, dtype): a fresh uninitialised buffer
+    # alloc(shape, dtype): an uninitialised buffer; large ones are recycled (see hostpool.py).
+    alloc = staticmethod(POOL.empty)
 
     @staticmethod
     def view(buf, offset, shape):

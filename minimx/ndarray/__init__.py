@@ -67,10 +67,27 @@ from .gen_random import (  # noqa: F401
     sample_exponential, sample_gamma, sample_generalized_negative_binomial, sample_multinomial,
     sample_negative_binomial, sample_normal, sample_poisson, sample_uniform, shuffle, uniform,
 )
+from .gen_optim import (  # noqa: F401
+    adam_update, all_finite, ftml_update, ftrl_update, lamb_update_phase1, lamb_update_phase2,
+    mp_lamb_update_phase1, mp_lamb_update_phase2, mp_nag_mom_update, mp_sgd_mom_update,
+    mp_sgd_update, multi_all_finite, multi_lars, multi_mp_sgd_mom_update, multi_mp_sgd_update,
+    multi_sgd_mom_update, multi_sgd_update, multi_sum_sq, nag_mom_update,
+    preloaded_multi_sgd_update, reset_arrays, rmsprop_update, rmspropalex_update, sgd_mom_update,
+    sgd_update, signsgd_update, signum_update,
+)
+from .gen_sequence import (  # noqa: F401
+    SequenceLast, SequenceReverse, amp_cast, amp_multicast, cast_storage, fill_element_0index,
+    ravel_multi_index, unravel_index,
+)
+from .gen_vision import (  # noqa: F401
+    BilinearSampler, CTCLoss, Correlation, Crop, GridGenerator, IdentityAttachKLSparseReg,
+    ROIPooling, SVMOutput, SpatialTransformer, UpSampling, ctc_loss,
+)
 # END generated imports
 
 from . import linalg  # noqa: E402  (mx.nd.linalg.gemm2 & co., over the wrappers above)
 from . import random  # mx.nd.random (it uses the generated wrappers above)
+from .legacy_functions import concatenate, histogram, moveaxis, onehot_encode, split_v2
 
 # Composite ops are written against this namespace (F = mx.nd).
 _invoke.set_composite_namespace(sys.modules[__name__])

@@ -56,7 +56,7 @@ def Convolution(data=None, weight=None, bias=None, kernel=REQUIRED, stride=(), d
     NDArray or list of NDArrays
         See the declaration ``minimx.ops.conv.Convolution``.
     """
-    return invoke(_Convolution_op, tuple(x for x in (data, weight, bias,) if x is not None), _Convolution_op.parse(dict(kwargs, kernel=kernel, stride=stride, dilate=dilate, pad=pad, num_filter=num_filter, num_group=num_group, workspace=workspace, no_bias=no_bias, cudnn_tune=cudnn_tune, cudnn_off=cudnn_off, layout=layout)), out)
+    return invoke(_Convolution_op, (data, weight,) + tuple(x for x in (bias,) if x is not None), _Convolution_op.parse(dict(kwargs, kernel=kernel, stride=stride, dilate=dilate, pad=pad, num_filter=num_filter, num_group=num_group, workspace=workspace, no_bias=no_bias, cudnn_tune=cudnn_tune, cudnn_off=cudnn_off, layout=layout)), out)
 
 
 def Deconvolution(data=None, weight=None, bias=None, kernel=REQUIRED, stride=(), dilate=(), pad=(), adj=(), target_shape=(), num_filter=REQUIRED, num_group=1, workspace=512, no_bias=True, cudnn_tune=None, cudnn_off=False, layout=None, out=None, name=None, **kwargs):
@@ -106,4 +106,4 @@ def Deconvolution(data=None, weight=None, bias=None, kernel=REQUIRED, stride=(),
     NDArray or list of NDArrays
         See the declaration ``minimx.ops.conv.Deconvolution``.
     """
-    return invoke(_Deconvolution_op, tuple(x for x in (data, weight, bias,) if x is not None), _Deconvolution_op.parse(dict(kwargs, kernel=kernel, stride=stride, dilate=dilate, pad=pad, adj=adj, target_shape=target_shape, num_filter=num_filter, num_group=num_group, workspace=workspace, no_bias=no_bias, cudnn_tune=cudnn_tune, cudnn_off=cudnn_off, layout=layout)), out)
+    return invoke(_Deconvolution_op, (data, weight,) + tuple(x for x in (bias,) if x is not None), _Deconvolution_op.parse(dict(kwargs, kernel=kernel, stride=stride, dilate=dilate, pad=pad, adj=adj, target_shape=target_shape, num_filter=num_filter, num_group=num_group, workspace=workspace, no_bias=no_bias, cudnn_tune=cudnn_tune, cudnn_off=cudnn_off, layout=layout)), out)

@@ -77,7 +77,7 @@ def SequenceMask(data=None, sequence_length=None, use_sequence_length=False, val
     NDArray or list of NDArrays
         See the declaration ``minimx.ops.indexing.SequenceMask``.
     """
-    return invoke(_SequenceMask_op, (data, sequence_length,), _SequenceMask_op.parse(dict(kwargs, use_sequence_length=use_sequence_length, value=value, axis=axis)), out)
+    return invoke(_SequenceMask_op, (data,) + tuple(x for x in (sequence_length,) if x is not None), _SequenceMask_op.parse(dict(kwargs, use_sequence_length=use_sequence_length, value=value, axis=axis)), out)
 
 
 def _scatter_set_nd(lhs=None, rhs=None, indices=None, shape=REQUIRED, out=None, name=None, **kwargs):
@@ -103,7 +103,7 @@ def _scatter_set_nd(lhs=None, rhs=None, indices=None, shape=REQUIRED, out=None, 
     NDArray or list of NDArrays
         See the declaration ``minimx.ops.indexing._scatter_set_nd``.
     """
-    return invoke(_scatter_set_nd_op, tuple(x for x in (lhs, rhs, indices,) if x is not None), _scatter_set_nd_op.parse(dict(kwargs, shape=shape)), out)
+    return invoke(_scatter_set_nd_op, (lhs, rhs, indices,), _scatter_set_nd_op.parse(dict(kwargs, shape=shape)), out)
 
 
 def _slice_assign(lhs=None, rhs=None, begin=REQUIRED, end=REQUIRED, step=(), out=None, name=None, **kwargs):

@@ -47,7 +47,7 @@ def FullyConnected(data=None, weight=None, bias=None, num_hidden=REQUIRED, no_bi
     NDArray or list of NDArrays
         See the declaration ``minimx.ops.linalg.FullyConnected``.
     """
-    return invoke(_FullyConnected_op, tuple(x for x in (data, weight, bias,) if x is not None), _FullyConnected_op.parse(dict(kwargs, num_hidden=num_hidden, no_bias=no_bias, flatten=flatten)), out)
+    return invoke(_FullyConnected_op, (data, weight,) + tuple(x for x in (bias,) if x is not None), _FullyConnected_op.parse(dict(kwargs, num_hidden=num_hidden, no_bias=no_bias, flatten=flatten)), out)
 
 
 def _linalg_gemm(A=None, B=None, C=None, transpose_a=False, transpose_b=False, alpha=1.0, beta=1.0, axis=-2, out=None, name=None, **kwargs):
@@ -81,7 +81,7 @@ def _linalg_gemm(A=None, B=None, C=None, transpose_a=False, transpose_b=False, a
     NDArray or list of NDArrays
         See the declaration ``minimx.ops.linalg._linalg_gemm``.
     """
-    return invoke(_linalg_gemm_op, tuple(x for x in (A, B, C,) if x is not None), _linalg_gemm_op.parse(dict(kwargs, transpose_a=transpose_a, transpose_b=transpose_b, alpha=alpha, beta=beta, axis=axis)), out)
+    return invoke(_linalg_gemm_op, (A, B, C,), _linalg_gemm_op.parse(dict(kwargs, transpose_a=transpose_a, transpose_b=transpose_b, alpha=alpha, beta=beta, axis=axis)), out)
 
 linalg_gemm = _linalg_gemm
 

@@ -60,7 +60,7 @@ def BatchNorm(data=None, gamma=None, beta=None, moving_mean=None, moving_var=Non
     NDArray or list of NDArrays
         See the declaration ``minimx.ops.norm.BatchNorm``.
     """
-    return invoke(_BatchNorm_op, tuple(x for x in (data, gamma, beta, moving_mean, moving_var,) if x is not None), _BatchNorm_op.parse(dict(kwargs, eps=eps, momentum=momentum, fix_gamma=fix_gamma, use_global_stats=use_global_stats, output_mean_var=output_mean_var, axis=axis, cudnn_off=cudnn_off, min_calib_range=min_calib_range, max_calib_range=max_calib_range)), out)
+    return invoke(_BatchNorm_op, (data, gamma, beta, moving_mean, moving_var,), _BatchNorm_op.parse(dict(kwargs, eps=eps, momentum=momentum, fix_gamma=fix_gamma, use_global_stats=use_global_stats, output_mean_var=output_mean_var, axis=axis, cudnn_off=cudnn_off, min_calib_range=min_calib_range, max_calib_range=max_calib_range)), out)
 
 
 def GroupNorm(data=None, gamma=None, beta=None, num_groups=1, eps=1e-05, output_mean_var=False, out=None, name=None, **kwargs):
@@ -90,7 +90,7 @@ def GroupNorm(data=None, gamma=None, beta=None, num_groups=1, eps=1e-05, output_
     NDArray or list of NDArrays
         See the declaration ``minimx.ops.norm.GroupNorm``.
     """
-    return invoke(_GroupNorm_op, tuple(x for x in (data, gamma, beta,) if x is not None), _GroupNorm_op.parse(dict(kwargs, num_groups=num_groups, eps=eps, output_mean_var=output_mean_var)), out)
+    return invoke(_GroupNorm_op, (data, gamma, beta,), _GroupNorm_op.parse(dict(kwargs, num_groups=num_groups, eps=eps, output_mean_var=output_mean_var)), out)
 
 
 def InstanceNorm(data=None, gamma=None, beta=None, eps=0.001, out=None, name=None, **kwargs):
@@ -116,7 +116,7 @@ def InstanceNorm(data=None, gamma=None, beta=None, eps=0.001, out=None, name=Non
     NDArray or list of NDArrays
         See the declaration ``minimx.ops.norm.InstanceNorm``.
     """
-    return invoke(_InstanceNorm_op, tuple(x for x in (data, gamma, beta,) if x is not None), _InstanceNorm_op.parse(dict(kwargs, eps=eps)), out)
+    return invoke(_InstanceNorm_op, (data, gamma, beta,), _InstanceNorm_op.parse(dict(kwargs, eps=eps)), out)
 
 
 def L2Normalization(data=None, eps=1e-10, mode='instance', out=None, name=None, **kwargs):
@@ -198,4 +198,4 @@ def LayerNorm(data=None, gamma=None, beta=None, axis=-1, eps=1e-05, output_mean_
     NDArray or list of NDArrays
         See the declaration ``minimx.ops.norm.LayerNorm``.
     """
-    return invoke(_LayerNorm_op, tuple(x for x in (data, gamma, beta,) if x is not None), _LayerNorm_op.parse(dict(kwargs, axis=axis, eps=eps, output_mean_var=output_mean_var)), out)
+    return invoke(_LayerNorm_op, (data, gamma, beta,), _LayerNorm_op.parse(dict(kwargs, axis=axis, eps=eps, output_mean_var=output_mean_var)), out)

@@ -7,4 +7,936 @@ from ..ops import get_op
 from ..ops.opdef import REQUIRED
 from .invoke import invoke
 
-__all__ = []
+__all__ = ['adam_update', 'all_finite', 'ftml_update', 'ftrl_update', 'lamb_update_phase1', 'lamb_update_phase2', 'mp_lamb_update_phase1', 'mp_lamb_update_phase2', 'mp_nag_mom_update', 'mp_sgd_mom_update', 'mp_sgd_update', 'multi_all_finite', 'multi_lars', 'multi_mp_sgd_mom_update', 'multi_mp_sgd_update', 'multi_sgd_mom_update', 'multi_sgd_update', 'multi_sum_sq', 'nag_mom_update', 'preloaded_multi_sgd_update', 'reset_arrays', 'rmsprop_update', 'rmspropalex_update', 'sgd_mom_update', 'sgd_update', 'signsgd_update', 'signum_update']
+
+_adam_update_op = get_op('adam_update')
+_all_finite_op = get_op('all_finite')
+_ftml_update_op = get_op('ftml_update')
+_ftrl_update_op = get_op('ftrl_update')
+_lamb_update_phase1_op = get_op('lamb_update_phase1')
+_lamb_update_phase2_op = get_op('lamb_update_phase2')
+_mp_lamb_update_phase1_op = get_op('mp_lamb_update_phase1')
+_mp_lamb_update_phase2_op = get_op('mp_lamb_update_phase2')
+_mp_nag_mom_update_op = get_op('mp_nag_mom_update')
+_mp_sgd_mom_update_op = get_op('mp_sgd_mom_update')
+_mp_sgd_update_op = get_op('mp_sgd_update')
+_multi_all_finite_op = get_op('multi_all_finite')
+_multi_lars_op = get_op('multi_lars')
+_multi_mp_sgd_mom_update_op = get_op('multi_mp_sgd_mom_update')
+_multi_mp_sgd_update_op = get_op('multi_mp_sgd_update')
+_multi_sgd_mom_update_op = get_op('multi_sgd_mom_update')
+_multi_sgd_update_op = get_op('multi_sgd_update')
+_multi_sum_sq_op = get_op('multi_sum_sq')
+_nag_mom_update_op = get_op('nag_mom_update')
+_preloaded_multi_sgd_update_op = get_op('preloaded_multi_sgd_update')
+_reset_arrays_op = get_op('reset_arrays')
+_rmsprop_update_op = get_op('rmsprop_update')
+_rmspropalex_update_op = get_op('rmspropalex_update')
+_sgd_mom_update_op = get_op('sgd_mom_update')
+_sgd_update_op = get_op('sgd_update')
+_signsgd_update_op = get_op('signsgd_update')
+_signum_update_op = get_op('signum_update')
+
+
+def adam_update(weight=None, grad=None, mean=None, var=None, lr=REQUIRED, beta1=0.9, beta2=0.999, epsilon=1e-08, wd=0.0, rescale_grad=1.0, clip_gradient=-1.0, lazy_update=True, out=None, name=None, **kwargs):
+    """Adam step without bias correction (MXNet's optimizer folds it into lr); mean and var are updated in place.
+
+    ``g = clip(rescale_grad * grad + wd * weight); mean = beta1 * mean + (1 - beta1) * g; var = beta2 * var + (1 - beta2) * g^2; weight -= lr * mean / (sqrt(var) + epsilon)``
+
+    Parameters
+    ----------
+    weight : NDArray
+        Input array.
+    grad : NDArray
+        Input array.
+    mean : NDArray
+        Input array.
+    var : NDArray
+        Input array.
+    lr : float, required
+        learning rate
+    beta1 : float, default=0.9
+        decay of the first moment
+    beta2 : float, default=0.999
+        decay of the second moment
+    epsilon : float, default=1e-08
+        keeps the division finite
+    wd : float, default=0.0
+        weight decay: wd * weight is added to the gradient
+    rescale_grad : float, default=1.0
+        multiplies the gradient first (e.g. 1 / batch size)
+    clip_gradient : float, default=-1.0
+        clip the rescaled gradient to [-c, c] when c >= 0 (NB: 0 zeroes it); < 0: no clip
+    lazy_update : boolean, default=True
+        for row_sparse gradients; a dense update ignores it
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.optim.adam_update``.
+    """
+    return invoke(_adam_update_op, (weight, grad, mean, var,), _adam_update_op.parse(dict(kwargs, lr=lr, beta1=beta1, beta2=beta2, epsilon=epsilon, wd=wd, rescale_grad=rescale_grad, clip_gradient=clip_gradient, lazy_update=lazy_update)), out)
+
+_sparse_adam_update = adam_update
+
+def all_finite(data=None, init_output=True, out=None, name=None, **kwargs):
+    """Checks a gradient for inf and NaN (loss scaling in mixed-precision training). With init_output=False a finite input leaves out as it was, to chain checks.
+
+    ``out = [1.0] if every value of data is finite (as a float32) else [0.0]``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    init_output : boolean, default=True
+        set the output to 1 first (else only ever set it to 0)
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.optim.all_finite``.
+    """
+    return invoke(_all_finite_op, (data,), _all_finite_op.parse(dict(kwargs, init_output=init_output)), out)
+
+
+def ftml_update(weight=None, grad=None, d=None, v=None, z=None, lr=REQUIRED, beta1=0.6, beta2=0.999, epsilon=1e-08, t=REQUIRED, wd=0.0, rescale_grad=1.0, clip_grad=-1.0, out=None, name=None, **kwargs):
+    """FTML step (Zheng & Kwok 2017); d, v and z are updated in place.
+
+    ``g = clip(rescale_grad * grad + wd * weight); v = beta2 * v + (1 - beta2) * g^2; d_t = (1 - beta1^t) / lr * (sqrt(v / (1 - beta2^t)) + epsilon); z = beta1 * z + (1 - beta1) * g - (d_t - beta1 * d) * weight; d = d_t; weight = -z / d_t``
+
+    Parameters
+    ----------
+    weight : NDArray
+        Input array.
+    grad : NDArray
+        Input array.
+    d : NDArray
+        Input array.
+    v : NDArray
+        Input array.
+    z : NDArray
+        Input array.
+    lr : float, required
+        learning rate
+    beta1 : float, default=0.6
+        decay of z
+    beta2 : float, default=0.999
+        decay of v
+    epsilon : float, default=1e-08
+        keeps d positive (a double in MXNet)
+    t : int, required
+        number of the update, from 1
+    wd : float, default=0.0
+        weight decay: wd * weight is added to the gradient
+    rescale_grad : float, default=1.0
+        multiplies the gradient first (e.g. 1 / batch size)
+    clip_grad : float, default=-1.0
+        clip_gradient under MXNet's other name for this op
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.optim.ftml_update``.
+    """
+    return invoke(_ftml_update_op, (weight, grad, d, v, z,), _ftml_update_op.parse(dict(kwargs, lr=lr, beta1=beta1, beta2=beta2, epsilon=epsilon, t=t, wd=wd, rescale_grad=rescale_grad, clip_grad=clip_grad)), out)
+
+
+def ftrl_update(weight=None, grad=None, z=None, n=None, lr=REQUIRED, lamda1=0.01, beta=1.0, wd=0.0, rescale_grad=1.0, clip_gradient=-1.0, out=None, name=None, **kwargs):
+    """FTRL-proximal step (McMahan et al. 2013); z and n are updated in place.
+
+    ``g = clip(rescale_grad * grad); z += g - (sqrt(n + g^2) - sqrt(n)) * weight / lr; n += g^2; weight = (sign(z) * lamda1 - z) / ((beta + sqrt(n)) / lr + wd) * (|z| > lamda1)``
+
+    Parameters
+    ----------
+    weight : NDArray
+        Input array.
+    grad : NDArray
+        Input array.
+    z : NDArray
+        Input array.
+    n : NDArray
+        Input array.
+    lr : float, required
+        learning rate
+    lamda1 : float, default=0.01
+        L1 regularisation
+    beta : float, default=1.0
+        per-coordinate learning rate beta
+    wd : float, default=0.0
+        weight decay: wd * weight is added to the gradient
+    rescale_grad : float, default=1.0
+        multiplies the gradient first (e.g. 1 / batch size)
+    clip_gradient : float, default=-1.0
+        clip the rescaled gradient to [-c, c] when c >= 0 (NB: 0 zeroes it); < 0: no clip
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.optim.ftrl_update``.
+    """
+    return invoke(_ftrl_update_op, (weight, grad, z, n,), _ftrl_update_op.parse(dict(kwargs, lr=lr, lamda1=lamda1, beta=beta, wd=wd, rescale_grad=rescale_grad, clip_gradient=clip_gradient)), out)
+
+_sparse_ftrl_update = ftrl_update
+
+def lamb_update_phase1(weight=None, grad=None, mean=None, var=None, beta1=0.9, beta2=0.999, epsilon=1e-06, t=REQUIRED, bias_correction=True, wd=REQUIRED, rescale_grad=1.0, clip_gradient=-1.0, out=None, name=None, **kwargs):
+    """LAMB phase 1: returns the update direction g; mean and var are updated in place.
+
+    ``g' = clip(rescale_grad * grad); mean = beta1 * mean + (1 - beta1) * g'; var = beta2 * var + (1 - beta2) * g'^2; g = mean_hat / (sqrt(var_hat) + epsilon) + wd * weight, mean_hat = mean / (1 - beta1^t) and var_hat = var / (1 - beta2^t) with bias_correction``
+
+    Parameters
+    ----------
+    weight : NDArray
+        Input array.
+    grad : NDArray
+        Input array.
+    mean : NDArray
+        Input array.
+    var : NDArray
+        Input array.
+    beta1 : float, default=0.9
+        decay of the first moment
+    beta2 : float, default=0.999
+        decay of the second moment
+    epsilon : float, default=1e-06
+        keeps the division finite
+    t : int, required
+        number of the update, from 1 (bias correction)
+    bias_correction : boolean, default=True
+        divide the moments by 1 - beta^t
+    wd : float, required
+        weight decay (required here)
+    rescale_grad : float, default=1.0
+        multiplies the gradient first (e.g. 1 / batch size)
+    clip_gradient : float, default=-1.0
+        clip the rescaled gradient to [-c, c] when c >= 0 (NB: 0 zeroes it); < 0: no clip
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.optim.lamb_update_phase1``.
+    """
+    return invoke(_lamb_update_phase1_op, (weight, grad, mean, var,), _lamb_update_phase1_op.parse(dict(kwargs, beta1=beta1, beta2=beta2, epsilon=epsilon, t=t, bias_correction=bias_correction, wd=wd, rescale_grad=rescale_grad, clip_gradient=clip_gradient)), out)
+
+
+def lamb_update_phase2(weight=None, g=None, r1=None, r2=None, lr=REQUIRED, lower_bound=-1.0, upper_bound=-1.0, out=None, name=None, **kwargs):
+    """LAMB phase 2: the step scaled by the trust ratio r1 = |weight| / r2 = |g| (1-element arrays).
+
+    ``weight = weight - lr * r1 / r2 * g, r1 bounded by lower/upper_bound; lr alone when r1 or r2 is 0``
+
+    Parameters
+    ----------
+    weight : NDArray
+        Input array.
+    g : NDArray
+        Input array.
+    r1 : NDArray
+        Input array.
+    r2 : NDArray
+        Input array.
+    lr : float, required
+        learning rate
+    lower_bound : float, default=-1.0
+        lower bound of r1 when >= 0
+    upper_bound : float, default=-1.0
+        upper bound of r1 when >= 0
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.optim.lamb_update_phase2``.
+    """
+    return invoke(_lamb_update_phase2_op, (weight, g, r1, r2,), _lamb_update_phase2_op.parse(dict(kwargs, lr=lr, lower_bound=lower_bound, upper_bound=upper_bound)), out)
+
+
+def mp_lamb_update_phase1(weight=None, grad=None, mean=None, var=None, weight32=None, beta1=0.9, beta2=0.999, epsilon=1e-06, t=REQUIRED, bias_correction=True, wd=REQUIRED, rescale_grad=1.0, clip_gradient=-1.0, out=None, name=None, **kwargs):
+    """Mixed-precision LAMB phase 1: float16 weight and grad, float32 states and weight32; returns a float32 g.
+
+    ``g' = clip(rescale_grad * grad); mean = beta1 * mean + (1 - beta1) * g'; var = beta2 * var + (1 - beta2) * g'^2; g = mean_hat / (sqrt(var_hat) + epsilon) + wd * weight, mean_hat = mean / (1 - beta1^t) and var_hat = var / (1 - beta2^t) with bias_correction, in float32 with weight32``
+
+    Parameters
+    ----------
+    weight : NDArray
+        Input array.
+    grad : NDArray
+        Input array.
+    mean : NDArray
+        Input array.
+    var : NDArray
+        Input array.
+    weight32 : NDArray
+        Input array.
+    beta1 : float, default=0.9
+        decay of the first moment
+    beta2 : float, default=0.999
+        decay of the second moment
+    epsilon : float, default=1e-06
+        keeps the division finite
+    t : int, required
+        number of the update, from 1 (bias correction)
+    bias_correction : boolean, default=True
+        divide the moments by 1 - beta^t
+    wd : float, required
+        weight decay (required here)
+    rescale_grad : float, default=1.0
+        multiplies the gradient first (e.g. 1 / batch size)
+    clip_gradient : float, default=-1.0
+        clip the rescaled gradient to [-c, c] when c >= 0 (NB: 0 zeroes it); < 0: no clip
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.optim.mp_lamb_update_phase1``.
+    """
+    return invoke(_mp_lamb_update_phase1_op, (weight, grad, mean, var, weight32,), _mp_lamb_update_phase1_op.parse(dict(kwargs, beta1=beta1, beta2=beta2, epsilon=epsilon, t=t, bias_correction=bias_correction, wd=wd, rescale_grad=rescale_grad, clip_gradient=clip_gradient)), out)
+
+
+def mp_lamb_update_phase2(weight=None, g=None, r1=None, r2=None, weight32=None, lr=REQUIRED, lower_bound=-1.0, upper_bound=-1.0, out=None, name=None, **kwargs):
+    """Mixed-precision LAMB phase 2. NB: MXNet 1.9.1 declares weight32 as updated but leaves it unchanged; so does minimx.
+
+    ``weight = weight32 - lr * r1 / r2 * g, in float32``
+
+    Parameters
+    ----------
+    weight : NDArray
+        Input array.
+    g : NDArray
+        Input array.
+    r1 : NDArray
+        Input array.
+    r2 : NDArray
+        Input array.
+    weight32 : NDArray
+        Input array.
+    lr : float, required
+        learning rate
+    lower_bound : float, default=-1.0
+        lower bound of r1 when >= 0
+    upper_bound : float, default=-1.0
+        upper bound of r1 when >= 0
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.optim.mp_lamb_update_phase2``.
+    """
+    return invoke(_mp_lamb_update_phase2_op, (weight, g, r1, r2, weight32,), _mp_lamb_update_phase2_op.parse(dict(kwargs, lr=lr, lower_bound=lower_bound, upper_bound=upper_bound)), out)
+
+
+def mp_nag_mom_update(weight=None, grad=None, mom=None, weight32=None, lr=REQUIRED, momentum=0.0, wd=0.0, rescale_grad=1.0, clip_gradient=-1.0, out=None, name=None, **kwargs):
+    """Mixed-precision Nesterov step: float16 weight, float32 weight32 (the master copy, updated in place), float32 mom.
+
+    ``nag_mom_update on weight32 and mom in float32 (mom's wd term sees the new weight32); weight = weight32``
+
+    Parameters
+    ----------
+    weight : NDArray
+        Input array.
+    grad : NDArray
+        Input array.
+    mom : NDArray
+        Input array.
+    weight32 : NDArray
+        Input array.
+    lr : float, required
+        learning rate
+    momentum : float, default=0.0
+        decay of the momentum
+    wd : float, default=0.0
+        weight decay: wd * weight is added to the gradient
+    rescale_grad : float, default=1.0
+        multiplies the gradient first (e.g. 1 / batch size)
+    clip_gradient : float, default=-1.0
+        clip the rescaled gradient to [-c, c] when c >= 0 (NB: 0 zeroes it); < 0: no clip
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.optim.mp_nag_mom_update``.
+    """
+    return invoke(_mp_nag_mom_update_op, (weight, grad, mom, weight32,), _mp_nag_mom_update_op.parse(dict(kwargs, lr=lr, momentum=momentum, wd=wd, rescale_grad=rescale_grad, clip_gradient=clip_gradient)), out)
+
+
+def mp_sgd_mom_update(weight=None, grad=None, mom=None, weight32=None, lr=REQUIRED, momentum=0.0, wd=0.0, rescale_grad=1.0, clip_gradient=-1.0, lazy_update=True, out=None, name=None, **kwargs):
+    """Mixed-precision momentum SGD step: float16 weight, float32 weight32 (the master copy, updated in place), float32 mom.
+
+    ``sgd_mom_update on weight32 and mom in float32; weight = weight32``
+
+    Parameters
+    ----------
+    weight : NDArray
+        Input array.
+    grad : NDArray
+        Input array.
+    mom : NDArray
+        Input array.
+    weight32 : NDArray
+        Input array.
+    lr : float, required
+        learning rate
+    momentum : float, default=0.0
+        decay of the momentum
+    wd : float, default=0.0
+        weight decay: wd * weight is added to the gradient
+    rescale_grad : float, default=1.0
+        multiplies the gradient first (e.g. 1 / batch size)
+    clip_gradient : float, default=-1.0
+        clip the rescaled gradient to [-c, c] when c >= 0 (NB: 0 zeroes it); < 0: no clip
+    lazy_update : boolean, default=True
+        for row_sparse gradients; a dense update ignores it
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.optim.mp_sgd_mom_update``.
+    """
+    return invoke(_mp_sgd_mom_update_op, (weight, grad, mom, weight32,), _mp_sgd_mom_update_op.parse(dict(kwargs, lr=lr, momentum=momentum, wd=wd, rescale_grad=rescale_grad, clip_gradient=clip_gradient, lazy_update=lazy_update)), out)
+
+
+def mp_sgd_update(weight=None, grad=None, weight32=None, lr=REQUIRED, wd=0.0, rescale_grad=1.0, clip_gradient=-1.0, lazy_update=True, out=None, name=None, **kwargs):
+    """Mixed-precision SGD step: float16 weight, float32 weight32 (the master copy, updated in place).
+
+    ``weight32 = (1 - lr * wd) * weight32 - lr * clip(rescale_grad * grad); weight = weight32``
+
+    Parameters
+    ----------
+    weight : NDArray
+        Input array.
+    grad : NDArray
+        Input array.
+    weight32 : NDArray
+        Input array.
+    lr : float, required
+        learning rate
+    wd : float, default=0.0
+        weight decay: wd * weight is added to the gradient
+    rescale_grad : float, default=1.0
+        multiplies the gradient first (e.g. 1 / batch size)
+    clip_gradient : float, default=-1.0
+        clip the rescaled gradient to [-c, c] when c >= 0 (NB: 0 zeroes it); < 0: no clip
+    lazy_update : boolean, default=True
+        for row_sparse gradients; a dense update ignores it
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.optim.mp_sgd_update``.
+    """
+    return invoke(_mp_sgd_update_op, (weight, grad, weight32,), _mp_sgd_update_op.parse(dict(kwargs, lr=lr, wd=wd, rescale_grad=rescale_grad, clip_gradient=clip_gradient, lazy_update=lazy_update)), out)
+
+
+def multi_all_finite(*data, init_output=True, out=None, name=None, **kwargs):
+    """all_finite over several arrays at once.
+
+    ``out = [1.0] if every value of every array is finite else [0.0]``
+
+    Parameters
+    ----------
+    *data : NDArray
+        Input arrays.
+    init_output : boolean, default=True
+        set the output to 1 first (else only ever set it to 0)
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.optim.multi_all_finite``.
+    """
+    return invoke(_multi_all_finite_op, data, _multi_all_finite_op.parse(dict(kwargs, init_output=init_output, num_arrays=len(data))), out)
+
+
+def multi_lars(lrs=None, weights_sum_sq=None, grads_sum_sq=None, wds=None, eta=REQUIRED, eps=REQUIRED, rescale_grad=1.0, out=None, name=None, **kwargs):
+    """Layer-wise learning rates of LARS (You et al. 2017) from the sums of squares.
+
+    ``out = lrs * eta * |w| / (|g| * rescale_grad + wds * |w| + eps) where both norms > 0, else lrs; |w| = sqrt(weights_sum_sq), |g| = sqrt(grads_sum_sq)``
+
+    Parameters
+    ----------
+    lrs : NDArray
+        Input array.
+    weights_sum_sq : NDArray
+        Input array.
+    grads_sum_sq : NDArray
+        Input array.
+    wds : NDArray
+        Input array.
+    eta : float, required
+        LARS coefficient
+    eps : float, required
+        added to the denominator
+    rescale_grad : float, default=1.0
+        multiplies every gradient first
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.optim.multi_lars``.
+    """
+    return invoke(_multi_lars_op, (lrs, weights_sum_sq, grads_sum_sq, wds,), _multi_lars_op.parse(dict(kwargs, eta=eta, eps=eps, rescale_grad=rescale_grad)), out)
+
+
+def multi_mp_sgd_mom_update(*data, lrs=REQUIRED, wds=REQUIRED, momentum=0.0, rescale_grad=1.0, clip_gradient=-1.0, num_weights=1, out=None, name=None, **kwargs):
+    """Mixed-precision momentum SGD step of several weights: inputs weight_0, grad_0, mom_0, weight32_0, ...; moms and master copies are updated in place.
+
+    ``mp_sgd_mom_update of each (weight_i, grad_i, mom_i, weight32_i) with lrs[i] and wds[i]``
+
+    Parameters
+    ----------
+    *data : NDArray
+        Input arrays.
+    lrs : tuple of float, required
+        one learning rate per weight
+    wds : tuple of float, required
+        one weight decay per weight
+    momentum : float, default=0.0
+        decay of the momentum
+    rescale_grad : float, default=1.0
+        multiplies every gradient first
+    clip_gradient : float, default=-1.0
+        clip the rescaled gradients to [-c, c] when c >= 0 (NB: 0 zeroes them)
+    num_weights : int, default=1
+        number of weights (groups of inputs)
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.optim.multi_mp_sgd_mom_update``.
+    """
+    return invoke(_multi_mp_sgd_mom_update_op, data, _multi_mp_sgd_mom_update_op.parse(dict(kwargs, lrs=lrs, wds=wds, momentum=momentum, rescale_grad=rescale_grad, clip_gradient=clip_gradient, num_weights=num_weights)), out)
+
+
+def multi_mp_sgd_update(*data, lrs=REQUIRED, wds=REQUIRED, rescale_grad=1.0, clip_gradient=-1.0, num_weights=1, out=None, name=None, **kwargs):
+    """Mixed-precision SGD step of several weights: inputs weight_0, grad_0, weight32_0, ...; the float32 master copies are updated in place.
+
+    ``mp_sgd_update of each (weight_i, grad_i, weight32_i) with lrs[i] and wds[i]``
+
+    Parameters
+    ----------
+    *data : NDArray
+        Input arrays.
+    lrs : tuple of float, required
+        one learning rate per weight
+    wds : tuple of float, required
+        one weight decay per weight
+    rescale_grad : float, default=1.0
+        multiplies every gradient first
+    clip_gradient : float, default=-1.0
+        clip the rescaled gradients to [-c, c] when c >= 0 (NB: 0 zeroes them)
+    num_weights : int, default=1
+        number of weights (groups of inputs)
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.optim.multi_mp_sgd_update``.
+    """
+    return invoke(_multi_mp_sgd_update_op, data, _multi_mp_sgd_update_op.parse(dict(kwargs, lrs=lrs, wds=wds, rescale_grad=rescale_grad, clip_gradient=clip_gradient, num_weights=num_weights)), out)
+
+
+def multi_sgd_mom_update(*data, lrs=REQUIRED, wds=REQUIRED, momentum=0.0, rescale_grad=1.0, clip_gradient=-1.0, num_weights=1, out=None, name=None, **kwargs):
+    """Momentum SGD step of several weights: inputs weight_0, grad_0, mom_0, ...; the moms are updated in place.
+
+    ``sgd_mom_update of each (weight_i, grad_i, mom_i) with lrs[i] and wds[i]``
+
+    Parameters
+    ----------
+    *data : NDArray
+        Input arrays.
+    lrs : tuple of float, required
+        one learning rate per weight
+    wds : tuple of float, required
+        one weight decay per weight
+    momentum : float, default=0.0
+        decay of the momentum
+    rescale_grad : float, default=1.0
+        multiplies every gradient first
+    clip_gradient : float, default=-1.0
+        clip the rescaled gradients to [-c, c] when c >= 0 (NB: 0 zeroes them)
+    num_weights : int, default=1
+        number of weights (groups of inputs)
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.optim.multi_sgd_mom_update``.
+    """
+    return invoke(_multi_sgd_mom_update_op, data, _multi_sgd_mom_update_op.parse(dict(kwargs, lrs=lrs, wds=wds, momentum=momentum, rescale_grad=rescale_grad, clip_gradient=clip_gradient, num_weights=num_weights)), out)
+
+
+def multi_sgd_update(*data, lrs=REQUIRED, wds=REQUIRED, rescale_grad=1.0, clip_gradient=-1.0, num_weights=1, out=None, name=None, **kwargs):
+    """SGD step of several weights: inputs weight_0, grad_0, weight_1, grad_1, ...
+
+    ``weight_i = weight_i + (-lrs[i] * wds[i] * weight_i - lrs[i] * clip(rescale_grad * grad_i))``
+
+    Parameters
+    ----------
+    *data : NDArray
+        Input arrays.
+    lrs : tuple of float, required
+        one learning rate per weight
+    wds : tuple of float, required
+        one weight decay per weight
+    rescale_grad : float, default=1.0
+        multiplies every gradient first
+    clip_gradient : float, default=-1.0
+        clip the rescaled gradients to [-c, c] when c >= 0 (NB: 0 zeroes them)
+    num_weights : int, default=1
+        number of weights (groups of inputs)
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.optim.multi_sgd_update``.
+    """
+    return invoke(_multi_sgd_update_op, data, _multi_sgd_update_op.parse(dict(kwargs, lrs=lrs, wds=wds, rescale_grad=rescale_grad, clip_gradient=clip_gradient, num_weights=num_weights)), out)
+
+
+def multi_sum_sq(*data, out=None, name=None, **kwargs):
+    """The squared L2 norm of each array (for LARS and gradient clipping by global norm). NB: minimx accumulates in float64 where MXNet's CPU kernel accumulates in float32.
+
+    ``out[i] = sum(data_i ** 2), float32``
+
+    Parameters
+    ----------
+    *data : NDArray
+        Input arrays.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.optim.multi_sum_sq``.
+    """
+    return invoke(_multi_sum_sq_op, data, _multi_sum_sq_op.parse(dict(kwargs, num_arrays=len(data))), out)
+
+
+def nag_mom_update(weight=None, grad=None, mom=None, lr=REQUIRED, momentum=0.0, wd=0.0, rescale_grad=1.0, clip_gradient=-1.0, out=None, name=None, **kwargs):
+    """Nesterov accelerated gradient step; mom is updated in place. NB: as in MXNet, the second step reads the weight after it is written, the new one when out=weight.
+
+    ``mom = momentum * mom; step = lr * (clip(rescale_grad * grad) + wd * weight); weight = weight - mom + (momentum + 1) * (mom - step); mom = mom - step``
+
+    Parameters
+    ----------
+    weight : NDArray
+        Input array.
+    grad : NDArray
+        Input array.
+    mom : NDArray
+        Input array.
+    lr : float, required
+        learning rate
+    momentum : float, default=0.0
+        decay of the momentum
+    wd : float, default=0.0
+        weight decay: wd * weight is added to the gradient
+    rescale_grad : float, default=1.0
+        multiplies the gradient first (e.g. 1 / batch size)
+    clip_gradient : float, default=-1.0
+        clip the rescaled gradient to [-c, c] when c >= 0 (NB: 0 zeroes it); < 0: no clip
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.optim.nag_mom_update``.
+    """
+    return invoke(_nag_mom_update_op, (weight, grad, mom,), _nag_mom_update_op.parse(dict(kwargs, lr=lr, momentum=momentum, wd=wd, rescale_grad=rescale_grad, clip_gradient=clip_gradient)), out)
+
+
+def preloaded_multi_sgd_update(*data, rescale_grad=1.0, clip_gradient=-1.0, num_weights=1, out=None, name=None, **kwargs):
+    """multi_sgd_update with the learning rates and weight decays given as two float32 arrays after the groups (LARS computes them on the device).
+
+    ``weight_i = weight_i + (-lrs[i] * wds[i] * weight_i - lrs[i] * clip(rescale_grad * grad_i)), lrs and wds the last two inputs``
+
+    Parameters
+    ----------
+    *data : NDArray
+        Input arrays.
+    rescale_grad : float, default=1.0
+        multiplies every gradient first
+    clip_gradient : float, default=-1.0
+        clip the rescaled gradients to [-c, c] when c >= 0 (NB: 0 zeroes them)
+    num_weights : int, default=1
+        number of weights (groups of inputs)
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.optim.preloaded_multi_sgd_update``.
+    """
+    return invoke(_preloaded_multi_sgd_update_op, data, _preloaded_multi_sgd_update_op.parse(dict(kwargs, rescale_grad=rescale_grad, clip_gradient=clip_gradient, num_weights=num_weights)), out)
+
+
+def reset_arrays(*data, out=None, name=None, **kwargs):
+    """Sets several arrays to zero in place (the gradients, between steps); returns an empty list, as MXNet.
+
+    ``data_i[:] = 0 for every array``
+
+    Parameters
+    ----------
+    *data : NDArray
+        Input arrays.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.optim.reset_arrays``.
+    """
+    return invoke(_reset_arrays_op, data, _reset_arrays_op.parse(dict(kwargs, num_arrays=len(data))), out)
+
+
+def rmsprop_update(weight=None, grad=None, n=None, lr=REQUIRED, gamma1=0.95, epsilon=1e-08, wd=0.0, rescale_grad=1.0, clip_gradient=-1.0, clip_weights=-1.0, out=None, name=None, **kwargs):
+    """RMSProp step (Tieleman & Hinton); n is updated in place.
+
+    ``g = clip(rescale_grad * grad + wd * weight); n = (1 - gamma1) * g^2 + gamma1 * n; weight = clip_w(weight - lr * g / sqrt(n + epsilon))``
+
+    Parameters
+    ----------
+    weight : NDArray
+        Input array.
+    grad : NDArray
+        Input array.
+    n : NDArray
+        Input array.
+    lr : float, required
+        learning rate
+    gamma1 : float, default=0.95
+        decay of the mean square
+    epsilon : float, default=1e-08
+        keeps the division finite
+    wd : float, default=0.0
+        weight decay: wd * weight is added to the gradient
+    rescale_grad : float, default=1.0
+        multiplies the gradient first (e.g. 1 / batch size)
+    clip_gradient : float, default=-1.0
+        clip the rescaled gradient to [-c, c] when c >= 0 (NB: 0 zeroes it); < 0: no clip
+    clip_weights : float, default=-1.0
+        clip the new weight to [-c, c] when c >= 0
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.optim.rmsprop_update``.
+    """
+    return invoke(_rmsprop_update_op, (weight, grad, n,), _rmsprop_update_op.parse(dict(kwargs, lr=lr, gamma1=gamma1, epsilon=epsilon, wd=wd, rescale_grad=rescale_grad, clip_gradient=clip_gradient, clip_weights=clip_weights)), out)
+
+
+def rmspropalex_update(weight=None, grad=None, n=None, g=None, delta=None, lr=REQUIRED, gamma1=0.95, gamma2=0.9, epsilon=1e-08, wd=0.0, rescale_grad=1.0, clip_gradient=-1.0, clip_weights=-1.0, out=None, name=None, **kwargs):
+    """Centred RMSProp step (Graves 2013); n, g and delta are updated in place.
+
+    ``n = (1 - gamma1) * g'^2 + gamma1 * n; g = (1 - gamma1) * g' + gamma1 * g; delta = gamma2 * delta - lr * g' / sqrt(n - g^2 + epsilon); weight = clip_w(weight + delta), with g' = clip(rescale_grad * grad + wd * weight)``
+
+    Parameters
+    ----------
+    weight : NDArray
+        Input array.
+    grad : NDArray
+        Input array.
+    n : NDArray
+        Input array.
+    g : NDArray
+        Input array.
+    delta : NDArray
+        Input array.
+    lr : float, required
+        learning rate
+    gamma1 : float, default=0.95
+        decay of the mean square
+    gamma2 : float, default=0.9
+        decay of the step
+    epsilon : float, default=1e-08
+        keeps the division finite
+    wd : float, default=0.0
+        weight decay: wd * weight is added to the gradient
+    rescale_grad : float, default=1.0
+        multiplies the gradient first (e.g. 1 / batch size)
+    clip_gradient : float, default=-1.0
+        clip the rescaled gradient to [-c, c] when c >= 0 (NB: 0 zeroes it); < 0: no clip
+    clip_weights : float, default=-1.0
+        clip the new weight to [-c, c] when c >= 0
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.optim.rmspropalex_update``.
+    """
+    return invoke(_rmspropalex_update_op, (weight, grad, n, g, delta,), _rmspropalex_update_op.parse(dict(kwargs, lr=lr, gamma1=gamma1, gamma2=gamma2, epsilon=epsilon, wd=wd, rescale_grad=rescale_grad, clip_gradient=clip_gradient, clip_weights=clip_weights)), out)
+
+
+def sgd_mom_update(weight=None, grad=None, mom=None, lr=REQUIRED, momentum=0.0, wd=0.0, rescale_grad=1.0, clip_gradient=-1.0, lazy_update=True, out=None, name=None, **kwargs):
+    """SGD step with momentum; mom is updated in place.
+
+    ``mom = momentum * mom - lr * wd * weight - lr * clip(rescale_grad * grad); weight = weight + mom``
+
+    Parameters
+    ----------
+    weight : NDArray
+        Input array.
+    grad : NDArray
+        Input array.
+    mom : NDArray
+        Input array.
+    lr : float, required
+        learning rate
+    momentum : float, default=0.0
+        decay of the momentum
+    wd : float, default=0.0
+        weight decay: wd * weight is added to the gradient
+    rescale_grad : float, default=1.0
+        multiplies the gradient first (e.g. 1 / batch size)
+    clip_gradient : float, default=-1.0
+        clip the rescaled gradient to [-c, c] when c >= 0 (NB: 0 zeroes it); < 0: no clip
+    lazy_update : boolean, default=True
+        for row_sparse gradients; a dense update ignores it
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.optim.sgd_mom_update``.
+    """
+    return invoke(_sgd_mom_update_op, (weight, grad, mom,), _sgd_mom_update_op.parse(dict(kwargs, lr=lr, momentum=momentum, wd=wd, rescale_grad=rescale_grad, clip_gradient=clip_gradient, lazy_update=lazy_update)), out)
+
+_sparse_sgd_mom_update = sgd_mom_update
+
+def sgd_update(weight=None, grad=None, lr=REQUIRED, wd=0.0, rescale_grad=1.0, clip_gradient=-1.0, lazy_update=True, out=None, name=None, **kwargs):
+    """Stochastic gradient descent step.
+
+    ``weight = (1 - lr * wd) * weight - lr * clip(rescale_grad * grad)``
+
+    Parameters
+    ----------
+    weight : NDArray
+        Input array.
+    grad : NDArray
+        Input array.
+    lr : float, required
+        learning rate
+    wd : float, default=0.0
+        weight decay: wd * weight is added to the gradient
+    rescale_grad : float, default=1.0
+        multiplies the gradient first (e.g. 1 / batch size)
+    clip_gradient : float, default=-1.0
+        clip the rescaled gradient to [-c, c] when c >= 0 (NB: 0 zeroes it); < 0: no clip
+    lazy_update : boolean, default=True
+        for row_sparse gradients; a dense update ignores it
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.optim.sgd_update``.
+    """
+    return invoke(_sgd_update_op, (weight, grad,), _sgd_update_op.parse(dict(kwargs, lr=lr, wd=wd, rescale_grad=rescale_grad, clip_gradient=clip_gradient, lazy_update=lazy_update)), out)
+
+_sparse_sgd_update = sgd_update
+
+def signsgd_update(weight=None, grad=None, lr=REQUIRED, wd=0.0, rescale_grad=1.0, clip_gradient=-1.0, out=None, name=None, **kwargs):
+    """signSGD step; rescale_grad and clip_gradient do not change a sign and are ignored.
+
+    ``weight = (1 - lr * wd) * weight - lr * sign(grad)``
+
+    Parameters
+    ----------
+    weight : NDArray
+        Input array.
+    grad : NDArray
+        Input array.
+    lr : float, required
+        learning rate
+    wd : float, default=0.0
+        weight decay: wd * weight is added to the gradient
+    rescale_grad : float, default=1.0
+        multiplies the gradient first (e.g. 1 / batch size)
+    clip_gradient : float, default=-1.0
+        clip the rescaled gradient to [-c, c] when c >= 0 (NB: 0 zeroes it); < 0: no clip
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.optim.signsgd_update``.
+    """
+    return invoke(_signsgd_update_op, (weight, grad,), _signsgd_update_op.parse(dict(kwargs, lr=lr, wd=wd, rescale_grad=rescale_grad, clip_gradient=clip_gradient)), out)
+
+
+def signum_update(weight=None, grad=None, mom=None, lr=REQUIRED, momentum=0.0, wd=0.0, rescale_grad=1.0, clip_gradient=-1.0, wd_lh=0.0, out=None, name=None, **kwargs):
+    """Signum step (signSGD with momentum); mom is updated in place.
+
+    ``mom = momentum * mom - (1 - momentum) * (wd * weight + clip(rescale_grad * grad)); weight = (1 - lr * wd_lh) * weight + lr * sign(mom)``
+
+    Parameters
+    ----------
+    weight : NDArray
+        Input array.
+    grad : NDArray
+        Input array.
+    mom : NDArray
+        Input array.
+    lr : float, required
+        learning rate
+    momentum : float, default=0.0
+        decay of the momentum
+    wd : float, default=0.0
+        weight decay: wd * weight is added to the gradient
+    rescale_grad : float, default=1.0
+        multiplies the gradient first (e.g. 1 / batch size)
+    clip_gradient : float, default=-1.0
+        clip the rescaled gradient to [-c, c] when c >= 0 (NB: 0 zeroes it); < 0: no clip
+    wd_lh : float, default=0.0
+        decoupled weight decay (Loshchilov & Hutter)
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.optim.signum_update``.
+    """
+    return invoke(_signum_update_op, (weight, grad, mom,), _signum_update_op.parse(dict(kwargs, lr=lr, momentum=momentum, wd=wd, rescale_grad=rescale_grad, clip_gradient=clip_gradient, wd_lh=wd_lh)), out)

@@ -58,7 +58,7 @@ def _random_exponential(lam=1.0, shape=None, ctx='', dtype=None, out=None, name=
     NDArray or list of NDArrays
         See the declaration ``minimx.ops.random._random_exponential``.
     """
-    return invoke(_random_exponential_op, (), _random_exponential_op.parse(dict(kwargs, lam=lam, shape=shape, ctx=ctx, dtype=dtype)), out, ctx)
+    return invoke(_random_exponential_op, (), _random_exponential_op.parse(dict(kwargs, lam=lam, shape=shape, ctx=ctx, dtype=dtype)), out, ctx or None)
 
 random_exponential = _random_exponential
 
@@ -109,7 +109,7 @@ def _random_gamma(alpha=1.0, beta=1.0, shape=None, ctx='', dtype=None, out=None,
     NDArray or list of NDArrays
         See the declaration ``minimx.ops.random._random_gamma``.
     """
-    return invoke(_random_gamma_op, (), _random_gamma_op.parse(dict(kwargs, alpha=alpha, beta=beta, shape=shape, ctx=ctx, dtype=dtype)), out, ctx)
+    return invoke(_random_gamma_op, (), _random_gamma_op.parse(dict(kwargs, alpha=alpha, beta=beta, shape=shape, ctx=ctx, dtype=dtype)), out, ctx or None)
 
 random_gamma = _random_gamma
 
@@ -162,7 +162,7 @@ def _random_generalized_negative_binomial(mu=1.0, alpha=1.0, shape=None, ctx='',
     NDArray or list of NDArrays
         See the declaration ``minimx.ops.random._random_generalized_negative_binomial``.
     """
-    return invoke(_random_generalized_negative_binomial_op, (), _random_generalized_negative_binomial_op.parse(dict(kwargs, mu=mu, alpha=alpha, shape=shape, ctx=ctx, dtype=dtype)), out, ctx)
+    return invoke(_random_generalized_negative_binomial_op, (), _random_generalized_negative_binomial_op.parse(dict(kwargs, mu=mu, alpha=alpha, shape=shape, ctx=ctx, dtype=dtype)), out, ctx or None)
 
 random_generalized_negative_binomial = _random_generalized_negative_binomial
 
@@ -215,7 +215,7 @@ def _random_negative_binomial(k=1, p=1.0, shape=None, ctx='', dtype=None, out=No
     NDArray or list of NDArrays
         See the declaration ``minimx.ops.random._random_negative_binomial``.
     """
-    return invoke(_random_negative_binomial_op, (), _random_negative_binomial_op.parse(dict(kwargs, k=k, p=p, shape=shape, ctx=ctx, dtype=dtype)), out, ctx)
+    return invoke(_random_negative_binomial_op, (), _random_negative_binomial_op.parse(dict(kwargs, k=k, p=p, shape=shape, ctx=ctx, dtype=dtype)), out, ctx or None)
 
 random_negative_binomial = _random_negative_binomial
 
@@ -268,7 +268,7 @@ def _random_normal(loc=0.0, scale=1.0, shape=None, ctx='', dtype=None, out=None,
     NDArray or list of NDArrays
         See the declaration ``minimx.ops.random._random_normal``.
     """
-    return invoke(_random_normal_op, (), _random_normal_op.parse(dict(kwargs, loc=loc, scale=scale, shape=shape, ctx=ctx, dtype=dtype)), out, ctx)
+    return invoke(_random_normal_op, (), _random_normal_op.parse(dict(kwargs, loc=loc, scale=scale, shape=shape, ctx=ctx, dtype=dtype)), out, ctx or None)
 
 random_normal = _random_normal
 normal = _random_normal
@@ -320,7 +320,7 @@ def _random_poisson(lam=1.0, shape=None, ctx='', dtype=None, out=None, name=None
     NDArray or list of NDArrays
         See the declaration ``minimx.ops.random._random_poisson``.
     """
-    return invoke(_random_poisson_op, (), _random_poisson_op.parse(dict(kwargs, lam=lam, shape=shape, ctx=ctx, dtype=dtype)), out, ctx)
+    return invoke(_random_poisson_op, (), _random_poisson_op.parse(dict(kwargs, lam=lam, shape=shape, ctx=ctx, dtype=dtype)), out, ctx or None)
 
 random_poisson = _random_poisson
 
@@ -371,7 +371,7 @@ def _random_randint(low=REQUIRED, high=REQUIRED, shape=None, ctx='', dtype=None,
     NDArray or list of NDArrays
         See the declaration ``minimx.ops.random._random_randint``.
     """
-    return invoke(_random_randint_op, (), _random_randint_op.parse(dict(kwargs, low=low, high=high, shape=shape, ctx=ctx, dtype=dtype)), out, ctx)
+    return invoke(_random_randint_op, (), _random_randint_op.parse(dict(kwargs, low=low, high=high, shape=shape, ctx=ctx, dtype=dtype)), out, ctx or None)
 
 random_randint = _random_randint
 
@@ -400,7 +400,7 @@ def _random_uniform(low=0.0, high=1.0, shape=None, ctx='', dtype=None, out=None,
     NDArray or list of NDArrays
         See the declaration ``minimx.ops.random._random_uniform``.
     """
-    return invoke(_random_uniform_op, (), _random_uniform_op.parse(dict(kwargs, low=low, high=high, shape=shape, ctx=ctx, dtype=dtype)), out, ctx)
+    return invoke(_random_uniform_op, (), _random_uniform_op.parse(dict(kwargs, low=low, high=high, shape=shape, ctx=ctx, dtype=dtype)), out, ctx or None)
 
 random_uniform = _random_uniform
 uniform = _random_uniform

@@ -7,4 +7,259 @@ from ..ops import get_op
 from ..ops.opdef import REQUIRED
 from .invoke import invoke
 
-__all__ = []
+__all__ = ['SequenceLast', 'SequenceReverse', 'ravel_multi_index', 'unravel_index', 'amp_cast', 'amp_multicast', 'cast_storage', 'fill_element_0index']
+
+_SequenceLast_op = get_op('SequenceLast')
+_SequenceReverse_op = get_op('SequenceReverse')
+_histogram_op = get_op('_histogram')
+_ravel_multi_index_op = get_op('_ravel_multi_index')
+_split_v2_op = get_op('_split_v2')
+_unravel_index_op = get_op('_unravel_index')
+_amp_cast_op = get_op('amp_cast')
+_amp_multicast_op = get_op('amp_multicast')
+_cast_storage_op = get_op('cast_storage')
+_fill_element_0index_op = get_op('fill_element_0index')
+
+
+def SequenceLast(data=None, sequence_length=None, use_sequence_length=False, axis=0, out=None, name=None, **kwargs):
+    """Takes the last valid step of every sequence; lengths must be in [1, T].
+
+    ``out[b, ...] = data[sequence_length[b] - 1, b, ...] (time on axis)``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    sequence_length : NDArray
+        Input array.
+    use_sequence_length : boolean, default=False
+        take the sequence_length input (else every sequence has all the steps)
+    axis : int, default=0
+        the time axis: 0 for (T, B, ...), 1 for (B, T, ...)
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.sequence.SequenceLast``.
+    """
+    return invoke(_SequenceLast_op, (data,) + tuple(x for x in (sequence_length,) if x is not None), _SequenceLast_op.parse(dict(kwargs, use_sequence_length=use_sequence_length, axis=axis)), out)
+
+
+def SequenceReverse(data=None, sequence_length=None, use_sequence_length=False, axis=0, out=None, name=None, **kwargs):
+    """Reverses the first sequence_length[b] steps of every sequence (all T steps without lengths); lengths must be in [0, T] and the time axis must be 0.
+
+    ``out[t, b, ...] = data[sequence_length[b] - 1 - t, b, ...] if t < sequence_length[b] else data[t, b, ...]``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    sequence_length : NDArray
+        Input array.
+    use_sequence_length : boolean, default=False
+        take the sequence_length input (else every sequence has all the steps)
+    axis : int, default=0
+        the time axis: 0 for (T, B, ...), 1 for (B, T, ...)
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.sequence.SequenceReverse``.
+    """
+    return invoke(_SequenceReverse_op, (data,) + tuple(x for x in (sequence_length,) if x is not None), _SequenceReverse_op.parse(dict(kwargs, use_sequence_length=use_sequence_length, axis=axis)), out)
+
+
+def _histogram(data=None, bins=None, bin_cnt=None, range=None, out=None, name=None, **kwargs):
+    """Counts the flattened data in bins (int64 counts) and returns the bin edges too.
+
+    ``counts[k] = #{x : edges[k] <= x < edges[k+1]} (the last bin includes its right edge)``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    bins : NDArray
+        Input array.
+    bin_cnt : int or None, default=None
+        number of equal bins on range
+    range : value, default=None
+        (low, high) of the equal bins; given with bin_cnt
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.sequence._histogram``.
+    """
+    return invoke(_histogram_op, (data, bins,), _histogram_op.parse(dict(kwargs, bin_cnt=bin_cnt, range=range)), out)
+
+
+def _ravel_multi_index(data=None, shape=None, out=None, name=None, **kwargs):
+    """Converts columns of multi-indices into flat indices (no bounds check, as in MXNet).
+
+    ``out[i] = sum_j data[j, i] * prod(shape[j+1:])``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    shape : Shape or None, default=None
+        shape of the array the multi-indices address
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.sequence._ravel_multi_index``.
+    """
+    return invoke(_ravel_multi_index_op, (data,), _ravel_multi_index_op.parse(dict(kwargs, shape=shape)), out)
+
+ravel_multi_index = _ravel_multi_index
+
+def _split_v2(data=None, indices=REQUIRED, axis=1, squeeze_axis=False, sections=0, out=None, name=None, **kwargs):
+    """Splits an array into parts at the given indices, or into near-equal sections.
+
+    ``out[i] = data[indices[i]:indices[i+1]] along axis (the last part runs to the end)``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    indices : Shape(tuple), required
+        the start of every part along axis (first 0)
+    axis : int, default=1
+        the axis to split
+    squeeze_axis : boolean, default=False
+        drop the split axis (parts of size 1 only)
+    sections : int, default=0
+        split into this many near-equal parts instead (0: use indices)
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.sequence._split_v2``.
+    """
+    return invoke(_split_v2_op, (data,), _split_v2_op.parse(dict(kwargs, indices=indices, axis=axis, squeeze_axis=squeeze_axis, sections=sections)), out)
+
+
+def _unravel_index(data=None, shape=None, out=None, name=None, **kwargs):
+    """Converts flat indices into multi-indices, one row per axis of shape.
+
+    ``out[j, i...] = (data[i...] // prod(shape[j+1:])) % shape[j]; axis 0 is not wrapped``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    shape : Shape or None, default=None
+        shape of the array the flat indices address
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.sequence._unravel_index``.
+    """
+    return invoke(_unravel_index_op, (data,), _unravel_index_op.parse(dict(kwargs, shape=shape)), out)
+
+unravel_index = _unravel_index
+
+def amp_cast(data=None, dtype=REQUIRED, out=None, name=None, **kwargs):
+    """The cast AMP inserts: float16/float32 input becomes dtype, other types pass unchanged.
+
+    ``out = dtype(data) if data is float16/float32 else data``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    dtype : value, required
+        output type (for float16/32 input)
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.sequence.amp_cast``.
+    """
+    return invoke(_amp_cast_op, (data,), _amp_cast_op.parse(dict(kwargs, dtype=dtype)), out)
+
+
+def amp_multicast(*data, num_outputs=REQUIRED, cast_narrow=False, out=None, name=None, **kwargs):
+    """Casts the float16/float32 arrays among its inputs to one common type (the widest, or with cast_narrow the narrowest).
+
+    ``out[i] = widest_float(data)(data[i]) for float16/float32 inputs; others unchanged``
+
+    Parameters
+    ----------
+    *data : NDArray
+        Input arrays.
+    num_outputs : int, required
+        number of arrays (inputs and outputs)
+    cast_narrow : boolean, default=False
+        cast to the narrowest float type instead
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.sequence.amp_multicast``.
+    """
+    return invoke(_amp_multicast_op, data, _amp_multicast_op.parse(dict(kwargs, num_outputs=num_outputs, cast_narrow=cast_narrow)), out)
+
+
+def cast_storage(data=None, stype=REQUIRED, out=None, name=None, **kwargs):
+    """Casts an array to another storage type; minimx stores every array densely, so only 'default' is accepted.
+
+    ``out = data (dense storage)``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    stype : {'csr', 'default', 'row_sparse'}, required
+        output storage type
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.sequence.cast_storage``.
+    """
+    return invoke(_cast_storage_op, (data,), _cast_storage_op.parse(dict(kwargs, stype=stype)), out)
+
+
+def fill_element_0index(lhs=None, mhs=None, rhs=None, out=None, name=None, **kwargs):
+    """Writes one value into each row of a matrix, at the column rhs names (out-of-range columns leave the row as it is).
+
+    ``out = lhs; out[i, int(rhs[i])] = mhs[i] where 0 <= rhs[i] < lhs.shape[1]``
+
+    Parameters
+    ----------
+    lhs : NDArray
+        Input array.
+    mhs : NDArray
+        Input array.
+    rhs : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.sequence.fill_element_0index``.
+    """
+    return invoke(_fill_element_0index_op, (lhs, mhs, rhs,), _fill_element_0index_op.parse(kwargs), out)

@@ -657,4 +657,4 @@ def where(condition=None, x=None, y=None, out=None, name=None, **kwargs):
     NDArray or list of NDArrays
         See the declaration ``minimx.ops.shape.where``.
     """
-    return invoke(_where_op, tuple(x for x in (condition, x, y,) if x is not None), _where_op.parse(kwargs), out)
+    return invoke(_where_op, (condition, x, y,), _where_op.parse(kwargs), out)

@@ -7,4 +7,300 @@ from ..ops import get_op
 from ..ops.opdef import REQUIRED
 from .invoke import invoke
 
-__all__ = []
+__all__ = ['BilinearSampler', 'CTCLoss', 'ctc_loss', 'Correlation', 'Crop', 'GridGenerator', 'IdentityAttachKLSparseReg', 'ROIPooling', 'SVMOutput', 'SpatialTransformer', 'UpSampling']
+
+_BilinearSampler_op = get_op('BilinearSampler')
+_CTCLoss_op = get_op('CTCLoss')
+_Correlation_op = get_op('Correlation')
+_Crop_op = get_op('Crop')
+_GridGenerator_op = get_op('GridGenerator')
+_IdentityAttachKLSparseReg_op = get_op('IdentityAttachKLSparseReg')
+_ROIPooling_op = get_op('ROIPooling')
+_SVMOutput_op = get_op('SVMOutput')
+_SpatialTransformer_op = get_op('SpatialTransformer')
+_UpSampling_op = get_op('UpSampling')
+
+
+def BilinearSampler(data=None, grid=None, cudnn_off=None, out=None, name=None, **kwargs):
+    """Samples data at the normalised (x, y) points of a grid, interpolating bilinearly.
+
+    ``out[n, c, i, j] = bilinear interpolation of data[n, c] at ((grid[n, 0, i, j] + 1) * (W - 1) / 2, (grid[n, 1, i, j] + 1) * (H - 1) / 2), zero outside``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    grid : NDArray
+        Input array.
+    cudnn_off : value, default=None
+        unused on the CPU
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.vision.BilinearSampler``.
+    """
+    return invoke(_BilinearSampler_op, (data, grid,), _BilinearSampler_op.parse(dict(kwargs, cudnn_off=cudnn_off)), out)
+
+
+def CTCLoss(data=None, label=None, data_lengths=None, label_lengths=None, use_data_lengths=False, use_label_lengths=False, blank_label='first', out=None, name=None, **kwargs):
+    """The connectionist temporal classification loss of unnormalised scores against label sequences, one value per sequence; an impossible label (too long for its steps) gives 0, as in MXNet.
+
+    ``out[n] = -log sum over alignments a of label[n] of prod_t softmax(data[t, n])[a_t]``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    label : NDArray
+        Input array.
+    data_lengths : NDArray
+        Input array.
+    label_lengths : NDArray
+        Input array.
+    use_data_lengths : boolean, default=False
+        take data_lengths (else every sequence has all the steps)
+    use_label_lengths : boolean, default=False
+        take label_lengths (else a label ends at the first padding value: 0 with blank_label='first', -1 with 'last')
+    blank_label : {'first', 'last'}, default='first'
+        the blank is class 0 or the last class
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.vision.CTCLoss``.
+    """
+    return invoke(_CTCLoss_op, (data, label,) + tuple(x for x in (data_lengths, label_lengths,) if x is not None), _CTCLoss_op.parse(dict(kwargs, use_data_lengths=use_data_lengths, use_label_lengths=use_label_lengths, blank_label=blank_label)), out)
+
+ctc_loss = CTCLoss
+_contrib_CTCLoss = CTCLoss
+_contrib_ctc_loss = CTCLoss
+
+def Correlation(data1=None, data2=None, kernel_size=1, max_displacement=1, stride1=1, stride2=1, pad_size=0, is_multiply=True, out=None, name=None, **kwargs):
+    """Compares patches of two feature maps at every displacement in a window (FlowNet).
+
+    ``out[n, d, i, j] = mean over c and the kernel window of data1[n, c, p] * data2[n, c, p + displacement d] (p = the window at (i, j) * stride1)``
+
+    Parameters
+    ----------
+    data1 : NDArray
+        Input array.
+    data2 : NDArray
+        Input array.
+    kernel_size : int, default=1
+        odd size of the compared patches
+    max_displacement : int, default=1
+        largest displacement compared
+    stride1 : int, default=1
+        stride of the patch centres in data1
+    stride2 : int, default=1
+        stride of the displacements around each centre
+    pad_size : int, default=0
+        zero padding of both inputs
+    is_multiply : boolean, default=True
+        multiply (else the absolute difference)
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.vision.Correlation``.
+    """
+    return invoke(_Correlation_op, (data1, data2,), _Correlation_op.parse(dict(kwargs, kernel_size=kernel_size, max_displacement=max_displacement, stride1=stride1, stride2=stride2, pad_size=pad_size, is_multiply=is_multiply)), out)
+
+
+def Crop(*data, offset=(0, 0), h_w=(0, 0), center_crop=False, out=None, name=None, **kwargs):
+    """Crops the spatial axes of NCHW data to h_w, or to the size of a second input.
+
+    ``out = data[:, :, y:y + h, x:x + w]``
+
+    Parameters
+    ----------
+    *data : NDArray
+        Input arrays.
+    offset : Shape(tuple), default=(0, 0)
+        top-left corner (y, x) of the window
+    h_w : Shape(tuple), default=(0, 0)
+        window size (h, w) with one input
+    center_crop : boolean, default=False
+        centre the window (offset is ignored)
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.vision.Crop``.
+    """
+    return invoke(_Crop_op, data, _Crop_op.parse(dict(kwargs, offset=offset, h_w=h_w, center_crop=center_crop, num_args=len(data))), out)
+
+
+def GridGenerator(data=None, transform_type=REQUIRED, target_shape=(0, 0), out=None, name=None, **kwargs):
+    """Makes the sampling grid of a spatial transformer from affine matrices or a flow field.
+
+    ``affine: out[n] = data[n].reshape(2, 3) @ (x, y, 1) over the target grid in [-1, 1]; warp: out = (data + (x, y)) / ((W - 1) / 2, (H - 1) / 2) - 1``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    transform_type : {'affine', 'warp'}, required
+        affine matrices or a flow field
+    target_shape : Shape(tuple), default=(0, 0)
+        affine only: the grid's (H, W)
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.vision.GridGenerator``.
+    """
+    return invoke(_GridGenerator_op, (data,), _GridGenerator_op.parse(dict(kwargs, transform_type=transform_type, target_shape=target_shape)), out)
+
+
+def IdentityAttachKLSparseReg(data=None, moving_avg=None, sparseness_target=0.1, penalty=0.001, momentum=0.9, out=None, name=None, **kwargs):
+    """Passes sigmoid activations through and, in backward, adds the gradient of a KL sparseness penalty (moving_avg is MXNet's auxiliary state, updated by backward).
+
+    ``out = data; backward adds penalty * (-rho / avg + (1 - rho) / (1 - avg))``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    moving_avg : NDArray
+        Input array.
+    sparseness_target : float, default=0.1
+        the target mean activation
+    penalty : float, default=0.001
+        weight of the sparseness penalty
+    momentum : float, default=0.9
+        momentum of the running mean (moving_avg)
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.vision.IdentityAttachKLSparseReg``.
+    """
+    return invoke(_IdentityAttachKLSparseReg_op, (data, moving_avg,), _IdentityAttachKLSparseReg_op.parse(dict(kwargs, sparseness_target=sparseness_target, penalty=penalty, momentum=momentum)), out)
+
+
+def ROIPooling(data=None, rois=None, pooled_size=REQUIRED, spatial_scale=REQUIRED, out=None, name=None, **kwargs):
+    """Max-pools each region of interest to a fixed size (Fast R-CNN); an empty cell gives 0.
+
+    ``out[r, c, i, j] = max of data[rois[r, 0], c] over cell (i, j) of the scaled, rounded region [x1, y1, x2, y2] * spatial_scale``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    rois : NDArray
+        Input array.
+    pooled_size : Shape(tuple), required
+        output (h, w) per region
+    spatial_scale : float, required
+        feature-map size / image size, in [0, 1]
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.vision.ROIPooling``.
+    """
+    return invoke(_ROIPooling_op, (data, rois,), _ROIPooling_op.parse(dict(kwargs, pooled_size=pooled_size, spatial_scale=spatial_scale)), out)
+
+
+def SVMOutput(data=None, label=None, margin=1.0, regularization_coefficient=1.0, use_linear=False, out=None, name=None, **kwargs):
+    """The output layer of a multi-class SVM: forward passes the scores through, backward gives the (squared) hinge-loss gradient.
+
+    ``out = data; backward: the hinge-loss gradient of the scores against label``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    label : NDArray
+        Input array.
+    margin : float, default=1.0
+        the margin of the hinge loss
+    regularization_coefficient : float, default=1.0
+        weight of the loss gradient
+    use_linear : boolean, default=False
+        L1-SVM (else L2-SVM)
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.vision.SVMOutput``.
+    """
+    return invoke(_SVMOutput_op, (data, label,), _SVMOutput_op.parse(dict(kwargs, margin=margin, regularization_coefficient=regularization_coefficient, use_linear=use_linear)), out)
+
+
+def SpatialTransformer(data=None, loc=None, target_shape=(0, 0), transform_type=REQUIRED, sampler_type=REQUIRED, cudnn_off=None, out=None, name=None, **kwargs):
+    """Warps each image with its affine matrix: generates the grid and samples bilinearly.
+
+    ``out = BilinearSampler(data, GridGenerator(loc, 'affine', target_shape))``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    loc : NDArray
+        Input array.
+    target_shape : Shape(tuple), default=(0, 0)
+        the output's (H, W)
+    transform_type : {'affine'}, required
+        only affine
+    sampler_type : {'bilinear'}, required
+        only bilinear
+    cudnn_off : value, default=None
+        unused on the CPU
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.vision.SpatialTransformer``.
+    """
+    return invoke(_SpatialTransformer_op, (data, loc,), _SpatialTransformer_op.parse(dict(kwargs, target_shape=target_shape, transform_type=transform_type, sampler_type=sampler_type, cudnn_off=cudnn_off)), out)
+
+
+def UpSampling(*data, scale=REQUIRED, num_filter=0, sample_type=REQUIRED, multi_input_mode='concat', workspace=512, out=None, name=None, **kwargs):
+    """Upsamples NCHW feature maps by an integer factor: nearest neighbour (any number of inputs, each scaled to input 0's size times scale), or bilinear with a given weight.
+
+    ``nearest: out[n, c, y, x] = data[n, c, y // s, x // s]; bilinear: Deconvolution(data, weight, kernel=2s - s % 2, stride=s, pad=ceil((s - 1) / 2), num_group=C)``
+
+    Parameters
+    ----------
+    *data : NDArray
+        Input arrays.
+    scale : int, required
+        upsampling factor
+    num_filter : int, default=0
+        bilinear only: the number of channels
+    sample_type : {'bilinear', 'nearest'}, required
+        nearest or bilinear
+    multi_input_mode : {'concat', 'sum'}, default='concat'
+        nearest with several inputs: concatenate them on channels, or add them
+    workspace : int, default=512
+        temporary workspace in MB (unused)
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.vision.UpSampling``.
+    """
+    return invoke(_UpSampling_op, data, _UpSampling_op.parse(dict(kwargs, scale=scale, num_filter=num_filter, sample_type=sample_type, multi_input_mode=multi_input_mode, workspace=workspace, num_args=len(data))), out)

@@ -157,22 +157,26 @@ def _slice_attrs(slices):
             "step": tuple(opt(s.step) for s in slices)}
 
 
-def _contiguous(slices, shape):
+def _ranges(slices, shape):
+    """``(start, stop, step)`` of each slice on its axis, and the number of elements it selects."""
+    ranges = [s.indices(n) for s, n in zip(slices, shape)]
+    return ranges, tuple(len(range(*r)) for r in ranges)
+
+
+def _contiguous(ranges, lens, shape):
     """MXNet's rule: from the last axis back, once an axis is a proper subset, the axes before it
     may select at most one element each; a step other than 1 on a selection of several elements
     is never contiguous. Returns the flat offset of the region, or None."""
-    lens = [len(range(*s.indices(n))) for s, n in zip(slices, shape)]
     if prod(lens) == 0:
         return 0
     subset = False
-    for s, n, k in zip(reversed(slices), reversed(shape), reversed(lens)):
-        step = s.indices(n)[2]
-        if k > 1 and step != 1 or subset and k > 1:
+    for k in range(len(lens) - 1, -1, -1):
+        if lens[k] > 1 and (ranges[k][2] != 1 or subset):
             return None
-        subset = subset or k < n
+        subset = subset or lens[k] < shape[k]
     offset = 0
-    for s, n in zip(slices, shape):
-        offset = offset * n + s.indices(n)[0]
+    for (start, _, _), n in zip(ranges, shape):
+        offset = offset * n + start
     return offset
 
 
@@ -189,10 +193,10 @@ def _basic_get(arr, key):
     key_nd = _axes_only(arr, key)
     _check_ints(arr, key_nd)
     slices = _as_slices(key_nd)
-    lens = [len(range(*s.indices(n))) for s, n in zip(slices, arr.shape)]
-    offset = _contiguous(slices, arr.shape)
+    ranges, lens = _ranges(slices, arr.shape)
+    offset = _contiguous(ranges, lens, arr.shape)
     if offset is not None:
-        sliced = arr._view(offset, tuple(lens))
+        sliced = arr._view(offset, lens)
     else:
         sliced = invoke(_OPS["slice"], (arr,), _slice_attrs(slices))
     final = [n for k, n in zip(key_nd, lens) if not isinstance(k, integer_types)]
@@ -336,17 +340,16 @@ def _set_basic(arr, key, value):
     key_nd = _axes_only(arr, key)
     _check_ints(arr, key_nd)
     slices = _as_slices(key_nd)
-    ranges = [s.indices(n) for s, n in zip(slices, arr.shape)]
+    ranges, region = _ranges(slices, arr.shape)
     for ax, (b, e, s) in enumerate(ranges):
         if (b > e and s > 0) or (b < e and s < 0):
             raise MXNetError(f"cannot assign to an empty reversed slice on axis {ax} (start {b}, "
                              f"stop {e}, step {s}); MXNet rejects it too")
-    region = tuple(len(range(*r)) for r in ranges)
     if prod(region) == 0:
         return
     counts = [0] + [0 if isinstance(k, integer_types) else 1 for k in key]
     dropped = tuple(n for k, n in zip(key_nd, region) if not isinstance(k, integer_types)) or (1,)
-    offset = _contiguous(slices, arr.shape)
+    offset = _contiguous(ranges, region, arr.shape)
     if offset is not None:   # one contiguous run: write through a view
         target = arr if region == arr.shape else arr._view(offset, region)
         _write_view(arr, target, value, dropped, _inserted_axes(key, counts))

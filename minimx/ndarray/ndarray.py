@@ -299,13 +299,22 @@ class NDArray(FluentMethods):
         return self._rbinary(other, "_rpower_scalar")
 
     def __neg__(self):
-        return invoke(_OPS["negative"], (self,), {})
+        # NB: as in MXNet, -x is x * -1.0 (so a bool array gives int64, like MXNet's)
+        return invoke(_OPS["_mul_scalar"], (self,), {"scalar": -1.0})
 
     def __pos__(self):
         return self
 
     def __abs__(self):
         return call_op("abs", (self,), (), {})
+
+    def broadcast_to(self, shape):
+        """Broadcast to ``shape``; as MXNet's method (unlike the op), fewer axes get leading 1s."""
+        shape = tuple(shape)
+        x = self
+        if len(shape) > self.ndim:
+            x = self.reshape((1,) * (len(shape) - self.ndim) + self.shape)
+        return call_op("broadcast_to", (x,), (), {"shape": shape})
 
     def tostype(self, stype):
         """Only dense storage exists in minimx; ``'default'`` returns the array itself."""

@@ -61,9 +61,13 @@ def conv_geometry(name, attrs, data, extra=()):
                               ("dilate", dilate, 1), ("pad", pad, 0)):
         if min(value) < low:
             fail(f"{pname} {value} must be {'positive' if low else 'non-negative'} on every axis")
-    if attrs["layout"] not in (None, _LAYOUTS[nd]):
-        fail(f"layout {attrs['layout']} is not supported for a {nd}-d kernel: minimx convolves "
-             f"channel-first data ({_LAYOUTS[nd]})",
+    layout = attrs["layout"]
+    if layout in _LAYOUTS.values() and layout != _LAYOUTS[nd]:
+        fail(f"layout {layout} does not fit a {nd}-d kernel {kernel}",
+             f"use layout={_LAYOUTS[nd]!r} (or leave it out)")
+    if layout not in (None, _LAYOUTS[nd]):
+        fail(f"layout {layout} is not supported: minimx convolves channel-first data "
+             f"({_LAYOUTS[nd]})",
              "transpose the data to channel-first order; NB: MXNet runs NHWC/NDHWC on GPU only")
     if len(data) != nd + 2:
         fail(f"a {nd}-d kernel needs {nd + 2}-d data {_AXES[nd]}, got the {len(data)}-d data "
@@ -183,7 +187,8 @@ def _params(workspace, no_bias, extra=()):
 
 
 Convolution = OpDef(
-    "Convolution", inputs=("data", "weight", "bias"), params=_params(1024, False),
+    "Convolution", inputs=("data", "weight", "bias"), optional=("bias",),
+    params=_params(1024, False),
     shape=_conv_shape, dtype=float_dtype, work=_conv_work,
     domain=Domain(low=-1.0, high=1.0, attrs=_CONV_ATTRS, make_inputs=_conv_inputs,
                   rtol=1e-4, atol=1e-4),
@@ -273,7 +278,7 @@ _DECONV_ATTRS = [
 ]
 
 Deconvolution = OpDef(
-    "Deconvolution", inputs=("data", "weight", "bias"),
+    "Deconvolution", inputs=("data", "weight", "bias"), optional=("bias",),
     params=_params(512, True, (
         Param("adj", Shape, (), "extra output size per axis, below the stride"),
         Param("target_shape", Shape, (), "the output's spatial shape (sets pad and adj)"))),

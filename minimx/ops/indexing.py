@@ -271,7 +271,7 @@ def _sequence_mask_inputs(rng, dtype, attrs):
 
 
 SequenceMask = OpDef(
-    "SequenceMask", inputs=("data", "sequence_length"),
+    "SequenceMask", inputs=("data", "sequence_length"), optional=("sequence_length",),
     params=(Param("use_sequence_length", Bool, False, "use sequence_length (else out = data)"),
             Param("value", Float, 0.0, "the value of masked steps"),
             Param("axis", Int, 0, "the time axis: 0 for (T, B, ...), 1 for (B, T, ...)")),

@@ -169,7 +169,11 @@ def _gemm2_shape(attrs, a, b):
     return gemm_geometry(attrs, a, b)
 
 
-def _gemm_shape(attrs, a, b, c):
+def _gemm_shape(attrs, a, b, *rest):
+    if len(rest) != 1:
+        fail(f"expects three inputs (A, B, C), got {2 + len(rest)}",
+             "pass C, or use linalg_gemm2 for alpha * op(A) @ op(B) alone")
+    c = rest[0]
     out = gemm_geometry(attrs, a, b)
     if tuple(c) != out:
         fail(f"C has shape {tuple(c)} but op(A) x op(B) has shape {out}",
@@ -272,7 +276,7 @@ def _fc_inputs(rng, dtype, attrs):
 
 
 FullyConnected = OpDef(
-    "FullyConnected", inputs=("data", "weight", "bias"),
+    "FullyConnected", inputs=("data", "weight", "bias"), optional=("bias",),
     params=(Param("num_hidden", Int, doc="number of hidden units (outputs)"),
             Param("no_bias", Bool, False, "leave out the bias term"),
             Param("flatten", Bool, True, "flatten the data to 2-d (batch, in_units) first")),

@@ -43,9 +43,12 @@ def pool_geometry(attrs, data):
              "reshape the data to (batch, channel, width), (..., height, width) or "
              "(..., depth, height, width)")
     layout = attrs["layout"]
+    if layout in _LAYOUTS.values() and layout != _LAYOUTS[nd + 2]:
+        fail(f"layout {layout} does not fit {nd + 2}-d data",
+             f"use layout={_LAYOUTS[nd + 2]!r} (or leave it out)")
     if layout not in (None, _LAYOUTS[nd + 2]):
-        fail(f"layout {layout} is not supported for {nd + 2}-d data: minimx pools channel-first "
-             f"data ({_LAYOUTS[nd + 2]})", "transpose the data to channel-first order")
+        fail(f"layout {layout} is not supported: minimx pools channel-first data "
+             f"({_LAYOUTS[nd + 2]})", "transpose the data to channel-first order")
     if attrs["pool_type"] == "lp":
         if attrs["p_value"] is None:
             fail("pool_type='lp' needs p_value", "pass p_value=1, 2 or 3")

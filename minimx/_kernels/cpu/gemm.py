@@ -69,7 +69,9 @@ def _executor():
 def threads_for(flops, parts):
     """How many threads a kernel of ``flops`` multiply-adds over ``parts`` splittable rows uses."""
     limit_blas()
-    n = min(kernel_threads(), parts, flops // MIN_SPLIT_FLOPS)
+    # kernel_threads() counts the calling op in the engine's demand; a direct call (tests, the
+    # naive engine) is not counted, so also cap at the budget itself.
+    n = min(kernel_threads(), budget.total, parts, flops // MIN_SPLIT_FLOPS)
     return max(1, n)
 
 
@@ -126,19 +128,19 @@ def _batched(a, b, out, after=None):
     """
     batch, m, k = a.shape
     n = b.shape[2]
-    flops = batch * m * n * k
-    if batch >= kernel_threads() or m == 1:
+    nthreads = threads_for(batch * m * n * k, max(batch, m))
+    if batch >= nthreads or m == 1:
         def block(lo, hi):
             np.matmul(a[lo:hi], b[lo:hi], out=out[lo:hi])
             if after is not None:
                 after(out[lo:hi], (slice(lo, hi),))
-        run_blocks(block, batch, threads_for(flops, batch))
+        run_blocks(block, batch, nthreads)
     else:
         def block(lo, hi):
             np.matmul(a[:, lo:hi], b, out=out[:, lo:hi])
             if after is not None:
                 after(out[:, lo:hi], (slice(None), slice(lo, hi)))
-        run_blocks(block, m, threads_for(flops, m))
+        run_blocks(block, m, nthreads)
 
 
 def linalg_gemm2(ins, outs, attrs):

@@ -29,7 +29,7 @@ from cython.parallel cimport prange
 from libc.float cimport DBL_MAX, FLT_MAX
 from libc.math cimport cbrt, sqrt
 
-from minimx.threads import kernel_threads
+from minimx.threads import budget, kernel_threads
 
 from ..reference.pool import KERNELS as REFERENCE, geometry
 
@@ -225,7 +225,7 @@ def _setup(attrs, data, out):
     geom = np.array(_as3d(data.shape[2:], 1) + _as3d(out.shape[2:], 1) + _as3d(kernel, 1)
                     + _as3d(stride, 1) + _as3d(pad, 0), dtype=np.intp)
     planes = data.shape[0] * data.shape[1]
-    nthreads = min(kernel_threads(), planes) if data.size >= PARALLEL_MIN else 1
+    nthreads = min(kernel_threads(), budget.total, planes) if data.size >= PARALLEL_MIN else 1
     return geom, planes, nthreads
 
 

@@ -4,14 +4,14 @@ Each family module defines ``KERNELS``, a dict from kernel name to function; the
 listed explicitly.
 """
 from ..contract import Backend, HostStorage
-from . import (conv, elemwise, indexing, init, linalg, nn, norm, optim, pool, random, reduce, sequence,
-               shape, sort, vision)
+from . import (conv, elemwise, indexing, init, linalg, nn, norm, optim, optim_multi, pool, random,
+               reduce, sequence, shape, sort, vision)
 
 __all__ = ["KERNELS", "BACKEND"]
 
 KERNELS = {}
 for _family in (elemwise, init, shape, reduce, sort, indexing, linalg, conv, pool, nn, norm, random,
-                optim, sequence, vision):
+                optim, optim_multi, sequence, vision):
     KERNELS.update(_family.KERNELS)
 
 BACKEND = Backend("reference", KERNELS, HostStorage)
