@@ -49,76 +49,80 @@ class ThreadedEngine:
 
     # -- pushing ---------------------------------------------------------------------------------
     def push(self, fn, reads, writes, ctx=None, name="op", inline=False):
+        if inline and self._run_now(fn, reads, writes, name):
+            return
+        opr = Opr(fn, reads, writes, name, ctx)
         with self._lock:
-            if inline and _all_free(reads, writes):
-                # Fast path: nothing runs or waits on these variables, so claim them (rules 1 and 2
-                # with empty queues) and run the op here, without building an Opr.
-                for v in reads:
-                    v._readers += 1
-                for v in writes:
-                    v._writing = True
-                self._pending += 1
+            if not inline:
+                while self._queued >= self.max_inflight:
+                    self._waiting_room += 1
+                    self._room.wait()
+                    self._waiting_room -= 1
+                self._queued += 1
+            self._pending += 1
+            wait = len(reads) + len(writes)
+            for v in reads:
+                if v.append_read(opr):
+                    wait -= 1
+            for v in writes:
+                if v.append_write(opr):
+                    wait -= 1
+            opr.wait = wait
+            if wait == 0:
                 budget.demand += 1
-                claimed = True
-            else:
-                claimed = False
-                opr = Opr(fn, reads, writes, name, ctx)
-                if not inline:
-                    while self._queued >= self.max_inflight:
-                        self._waiting_room += 1
-                        self._room.wait()
-                        self._waiting_room -= 1
-                    self._queued += 1
-                self._pending += 1
-                wait = len(reads) + len(writes)
-                for v in reads:
-                    if v.append_read(opr):
-                        wait -= 1
-                for v in writes:
-                    if v.append_write(opr):
-                        wait -= 1
-                opr.wait = wait
-                if wait == 0:
-                    budget.demand += 1
-        if claimed:
-            failure = _failure_of(reads, writes)
-            if failure is None:
-                try:
-                    fn()
-                except BaseException as e:  # noqa: BLE001 - stored and re-raised at a wait
-                    failure = self._record_failure(name, push_site(), e)
-            # Rules 3 and 4, inlined: usually nothing queued on these variables meanwhile.
-            ready = None
-            with self._lock:
-                for v in reads:
-                    v._readers -= 1
-                    if v._queue:
-                        ready = ready or []
-                        v.grant_waiting(ready)
-                for v in writes:
-                    v._writing = False
-                    if failure is not None:
-                        v.exc = failure
-                    if v._queue:
-                        ready = ready or []
-                        v.grant_waiting(ready)
-                self._pending -= 1
-                if ready:
-                    budget.demand += len(ready) - 1
-                else:
-                    budget.demand -= 1
-                if self._pending == 0 and self._waiting_all:
-                    self._all_done.notify_all()
-            if ready:   # other threads queued ops on these variables while this one ran
-                for r in ready:
-                    self._queue_for(r.ctx).put(r)
-        elif wait:
+        if wait:
             opr.where = push_site()
         elif inline:
             self._execute(opr, True)
         else:
             opr.where = push_site()
             self._queue_for(ctx).put(opr)
+
+    def _run_now(self, fn, reads, writes, name):
+        """The fast path of a tiny op: if nothing runs, waits on or has failed on its variables,
+        claim them (rules 1 and 2 with empty queues), run it on this thread and release them
+        (rules 3 and 4), without building an Opr. Returns False if the op must go the long way."""
+        lock = self._lock
+        with lock:
+            for v in reads:
+                if v._writing or v._queue or v.exc is not None:
+                    return False
+            for v in writes:
+                if v._writing or v._readers or v._queue or v.exc is not None:
+                    return False
+            for v in reads:
+                v._readers += 1
+            for v in writes:
+                v._writing = True
+            self._pending += 1
+            budget.demand += 1
+        failure = None
+        try:
+            fn()
+        except BaseException as e:  # noqa: BLE001 - stored and re-raised at a wait
+            failure = self._record_failure(name, push_site(), e)
+        ready = None
+        with lock:
+            for v in reads:
+                v._readers -= 1
+                if v._queue:   # another thread queued an op on it meanwhile
+                    ready = ready or []
+                    v.grant_waiting(ready)
+            for v in writes:
+                v._writing = False
+                if failure is not None:
+                    v.exc = failure
+                if v._queue:
+                    ready = ready or []
+                    v.grant_waiting(ready)
+            self._pending -= 1
+            budget.demand += len(ready) - 1 if ready else -1
+            if self._waiting_all and self._pending == 0:
+                self._all_done.notify_all()
+        if ready:
+            for r in ready:
+                self._queue_for(r.ctx).put(r)
+        return True
 
     def _queue_for(self, ctx):
         key = "cpu" if ctx is None or ctx.device_type.startswith("cpu") else (ctx.device_type, ctx.device_id)
@@ -251,17 +255,6 @@ class ThreadedEngine:
 
 def _nothing():
     pass
-
-
-def _all_free(reads, writes):
-    """True if no op runs or waits on any of the variables (the op could run at once, alone)."""
-    for v in reads:
-        if v._writing or v._queue:
-            return False
-    for v in writes:
-        if v._writing or v._readers or v._queue:
-            return False
-    return True
 
 
 def _failure_of(reads, writes):

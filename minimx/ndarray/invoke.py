@@ -107,15 +107,16 @@ def invoke(op, inputs, attrs, out=None, ctx=None):
     if kernel is None:
         raise MXNetError(f"{op.name}: the {backend.name} backend has no kernel '{op.kernel}'")
     writes = [o._chunk for o in outputs] if multi else [outputs[0]._chunk]
-    for i in op.mutates:
-        if inputs[i]._chunk not in writes:
-            writes.append(inputs[i]._chunk)
+    if op.mutates:
+        for i in op.mutates:
+            if inputs[i]._chunk not in writes:
+                writes.append(inputs[i]._chunk)
     reads = []
     for x in inputs:
         c = x._chunk
         if c not in writes and c not in reads:
             reads.append(c)
-    if op.random or op.train_aware:
+    if op.needs_extra_attrs:   # random or train_aware: the kernel gets rng / is_train
         attrs = dict(attrs)
         if op.train_aware:
             attrs["is_train"] = tape.state.training

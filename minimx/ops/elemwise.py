@@ -54,8 +54,13 @@ def _reject_bool(dtype):
 
 def numeric_dtype(attrs, *dtypes):
     """Dtype rule of unary and binary math: one numeric (non-bool) dtype, kept by the output."""
-    dtype = same_dtype(attrs, *dtypes)
-    _reject_bool(dtype)
+    dtype = dtypes[0]
+    for d in dtypes:
+        if d is not dtype:   # numpy's builtin dtypes are singletons: identity is the fast check
+            dtype = same_dtype(attrs, *dtypes)
+            break
+    if dtype is _BOOL:
+        _reject_bool(dtype)
     return dtype
 
 

@@ -86,8 +86,8 @@ def same_shape(attrs, *shapes):
 def same_dtype(attrs, *dtypes):
     """Dtype rule of most ops: every input has one dtype, which the output takes."""
     first = dtypes[0]
-    for d in dtypes[1:]:
-        if d != first:
+    for d in dtypes:
+        if d is not first and d != first:
             fail(f"inputs must have the same dtype, got {', '.join(str(d) for d in dtypes)}",
                  "convert one input with .astype(...) first")
     return first
@@ -162,6 +162,7 @@ class OpDef:
         self.mutates = tuple(mutates)
         self.random = random
         self.train_aware = train_aware
+        self.needs_extra_attrs = random or train_aware
         self.num_visible = num_visible
         self.work = work
         self.domain = domain or Domain()

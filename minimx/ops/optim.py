@@ -11,7 +11,7 @@ are updated either way)::
 
 Kernels are named after the ops (``_kernels/reference/optim.py`` is the spec, with MXNet's
 quirks: ``clip_gradient`` clips when ``>= 0``, hyperparameters are float32 values; ``cpu/optim.pyx``
-fuses the hot ones into one pass). ``mp_*`` ops keep a float32 master copy ``weight32`` (and
+and ``cpu/optim_mp.pyx`` fuse the hot ones into one pass). ``mp_*`` ops keep a float32 master copy ``weight32`` (and
 float32 states) of a float16 weight. Part 2, the multi-weight updates and their helpers, is
 ``optim_multi.py``.
 """
@@ -20,7 +20,7 @@ import numpy as np
 from .opdef import Domain, OpDef, Param, fail
 from .params import Bool, Float, Int
 
-__all__ = ["update_inputs"]
+__all__ = []
 
 _FLOATS = ("float32", "float64", "float16")
 _F32 = np.dtype(np.float32)
@@ -85,7 +85,7 @@ def _mixed(*names, n_low=2, low=None, out=None):
 
 
 # -- test domains ---------------------------------------------------------------------------------
-def update_inputs(states="", mp=False):
+def _update_inputs(states="", mp=False):
     """``make_inputs`` for an update: weight, grad, then one state per letter of ``states`` ('s' a
     signed state such as momentum, 'p' a positive one such as a second moment), then for ``mp``
     the float32 master weight (states are float32 too)."""
@@ -106,10 +106,10 @@ def _domain(states, extra, mp=False, dtypes=_FLOATS):
     """Two parameter sets: defaults, then weight decay with rescaling and clipping (+ ``extra``)."""
     attrs = [{"lr": 0.1}, dict({"lr": 0.05, "wd": 0.1, "rescale_grad": 0.5, "clip_gradient": 0.8},
                                 **extra)]
-    return Domain(dtypes=dtypes, make_inputs=update_inputs(states, mp), attrs=attrs)
+    return Domain(dtypes=dtypes, make_inputs=_update_inputs(states, mp), attrs=attrs)
 
 
-# -- shared parameters (MXNet's defaults; they are C floats there) ----------------------------------
+# -- shared parameters (MXNet's defaults; they are C floats there) ---------------------------------
 _LR = Param("lr", Float, doc="learning rate")
 _WD = Param("wd", Float, 0.0, "weight decay: wd * weight is added to the gradient")
 _RESCALE = Param("rescale_grad", Float, 1.0, "multiplies the gradient first (e.g. 1 / batch size)")
@@ -235,7 +235,7 @@ ftml_update = _update(
             "z = beta1 * z + (1 - beta1) * g - (d_t - beta1 * d) * weight; d = d_t; "
             "weight = -z / d_t",
     doc="FTML step (Zheng & Kwok 2017); d, v and z are updated in place.",
-    domain=Domain(dtypes=_FLOATS, make_inputs=update_inputs("pps"),
+    domain=Domain(dtypes=_FLOATS, make_inputs=_update_inputs("pps"),
                   attrs=[{"lr": 0.1, "t": 1}, {"lr": 0.05, "t": 3, "wd": 0.1, "clip_grad": 0.8}]))
 
 
@@ -277,7 +277,7 @@ lamb_update_phase1 = _update(
     "lamb_update_phase1", ("weight", "grad", "mean", "var"), _LAMB1, mutates=(2, 3),
     formula=_LAMB1_FORMULA,
     doc="LAMB phase 1: returns the update direction g; mean and var are updated in place.",
-    domain=Domain(dtypes=_FLOATS, make_inputs=update_inputs("sp"), attrs=_LAMB_ATTRS1))
+    domain=Domain(dtypes=_FLOATS, make_inputs=_update_inputs("sp"), attrs=_LAMB_ATTRS1))
 
 mp_lamb_update_phase1 = _update(
     "mp_lamb_update_phase1", ("weight", "grad", "mean", "var", "weight32"), _LAMB1, mutates=(2, 3),
@@ -285,7 +285,7 @@ mp_lamb_update_phase1 = _update(
     formula=_LAMB1_FORMULA + ", in float32 with weight32",
     doc="Mixed-precision LAMB phase 1: float16 weight and grad, float32 states and weight32; "
         "returns a float32 g.",
-    domain=Domain(dtypes=("float16",), make_inputs=update_inputs("sp", mp=True),
+    domain=Domain(dtypes=("float16",), make_inputs=_update_inputs("sp", mp=True),
                   attrs=_LAMB_ATTRS1))
 
 
@@ -308,7 +308,7 @@ def _lamb2_shape(*names):
 
 def _lamb2_inputs(mp):
     def make_inputs(rng, dtype, attrs):
-        w, g, *rest = update_inputs("", mp)(rng, dtype, attrs)
+        w, g, *rest = _update_inputs("", mp)(rng, dtype, attrs)
         g = g.astype(np.float32 if mp else dtype)
         norms = [np.array([rng.choice([0.0, rng.uniform(0.5, 3)])], np.float32 if mp else dtype)
                  for _ in range(2)]

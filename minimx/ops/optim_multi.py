@@ -29,9 +29,9 @@ _GROUPS = {"sgd": ("weight", "grad"), "mom": ("weight", "grad", "mom"),
            "mp": ("weight", "grad", "weight32"), "mp_mom": ("weight", "grad", "mom", "weight32")}
 
 
-# -- shape and dtype rules of the multi updates -----------------------------------------------------
+# -- shape and dtype rules of the multi updates ----------------------------------------------------
 def _num_weights(attrs, count, names, extra):
-    """``num_weights``, checked against the number of inputs (``extra``: inputs after the groups)."""
+    """``num_weights``, checked against the input count (``extra``: inputs after the groups)."""
     n, stride = attrs["num_weights"], len(names)
     if n < 1 or count != stride * n + extra:
         guess = (count - extra) // stride
@@ -126,18 +126,23 @@ def _multi_inputs(group, preloaded=False):
     return make_inputs
 
 
+def _check(name, shape_rule, dtype_rule, attrs, data):
+    """Run a composite's rules (``invoke`` runs them for primitives only)."""
+    try:
+        shape_rule(attrs, *(x.shape for x in data))
+        dtype_rule(attrs, *(np.dtype(x.dtype) for x in data))
+    except OpInputError as err:
+        shown = ", ".join(f"{x.shape} {np.dtype(x.dtype)}" for x in data)
+        raise MXNetError(f"{name}: {err}\n  inputs: {shown}\n  hint: {err.hint}") from None
+
+
 def _composite(name, group, step):
     """The body of a multi update made of one-weight updates: check, then ``step`` per group."""
     shape_rule, dtype_rule = _multi_shape(group), _multi_dtype(group)
     stride = len(_GROUPS[group])
 
     def compute(F, attrs, *data):
-        try:
-            shape_rule(attrs, *(x.shape for x in data))
-            dtype_rule(attrs, *(np.dtype(x.dtype) for x in data))
-        except OpInputError as err:
-            shown = ", ".join(f"{x.shape} {np.dtype(x.dtype)}" for x in data)
-            raise MXNetError(f"{name}: {err}\n  inputs: {shown}\n  hint: {err.hint}") from None
+        _check(name, shape_rule, dtype_rule, attrs, data)
         shared = {k: attrs[k] for k in ("rescale_grad", "clip_gradient", "momentum") if k in attrs}
         update = getattr(F, step)
         return [update(*data[i * stride:(i + 1) * stride], lr=lr, wd=wd, **shared)
@@ -218,6 +223,20 @@ def _any_shapes(attrs, *shapes):
     return (1,)
 
 
+def _same_dtype_floats(attrs, *dtypes):
+    _floats(attrs, *dtypes)
+    for i, dtype in enumerate(dtypes[1:], 1):
+        if dtype != dtypes[0]:
+            fail(f"array_{i} has dtype {dtype} but array_0 has dtype {dtypes[0]}",
+                 "all arrays must have one dtype")
+    return _F32
+
+
+def _sum_sq_shape(attrs, *shapes):
+    _any_shapes(attrs, *shapes)
+    return (len(shapes),)
+
+
 _INIT = Param("init_output", Bool, True, "set the output to 1 first (else only ever set it to 0)")
 _FINITE_DOMAIN = Domain(dtypes=("float32", "float64", "float16"), low=-1e4, high=1e4)
 
@@ -231,22 +250,9 @@ all_finite = OpDef(
 multi_all_finite = OpDef(
     "multi_all_finite", inputs=("*data",), key_var_num_args="num_arrays",
     params=(Param("num_arrays", Int, 1, "number of arrays"), _INIT), shape=_any_shapes,
-    dtype=_floats, formula="out = [1.0] if every value of every array is finite else [0.0]",
+    dtype=_same_dtype_floats,
+    formula="out = [1.0] if every value of every array is finite else [0.0]",
     doc="all_finite over several arrays at once.", domain=_FINITE_DOMAIN, family="optim")
-
-
-def _same_dtype_floats(attrs, *dtypes):
-    _floats(attrs, *dtypes)
-    for i, dtype in enumerate(dtypes[1:], 1):
-        if dtype != dtypes[0]:
-            fail(f"array_{i} has dtype {dtype} but array_0 has dtype {dtypes[0]}",
-                 "all arrays must have one dtype")
-    return _F32
-
-
-def _sum_sq_shape(attrs, *shapes):
-    _any_shapes(attrs, *shapes)
-    return (len(shapes),)
 
 
 multi_sum_sq = OpDef(
@@ -294,6 +300,7 @@ multi_lars = OpDef(
 
 def _reset(F, attrs, *data):
     """Zero every array in place (one ``zeros_like`` into each)."""
+    _check("reset_arrays", _any_shapes, _floats, attrs, data)
     for x in data:
         F.zeros_like(x, out=x)
     return []
@@ -305,4 +312,4 @@ reset_arrays = OpDef(
     shape=lambda attrs, *shapes: [], dtype=lambda attrs, *dtypes: [], compute=_reset,
     formula="data_i[:] = 0 for every array", doc="Sets several arrays to zero in place (the "
     "gradients, between steps); returns an empty list, as MXNet.",
-    domain=Domain(dtypes=("float32", "float64", "float16", "int32")), family="optim")
+    domain=Domain(dtypes=("float32", "float64", "float16")), family="optim")

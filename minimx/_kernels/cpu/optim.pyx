@@ -14,29 +14,25 @@ Optimisations, in order:
 
 1. Fuse: the loop above reads weight, grad, mean and var once and writes mean, var and out once
    (7 passes instead of ~20); an update is bound by memory, so this is most of the gain.
-2. Keep MXNet's order of operations in the element's type, so that float32 results equal MXNet's and the reference's
-   bit for bit where the compiler does not contract ``a * b + c`` into one fused multiply-add
-   (x86-64 without ``-march``). Where MXNet computes differently with and without clipping
-   (``(lr * rescale) * g`` against ``lr * clip(rescale * g)``) there are two loops, chosen outside;
-   elsewhere the test of a loop-invariant is left to the compiler, which moves it out. NB: Cython
-   writes a literal such as the ``1`` of ``1 - lr * wd`` as a C double, which would compute a float
-   loop in double: such terms are typed locals, computed once before the loop.
+2. Keep MXNet's order of operations, in the element's type: float32 results then equal MXNet's
+   and the reference's bit for bit (unless the compiler contracts ``a * b + c`` into a fused
+   multiply-add, which x86-64 without ``-march`` cannot). Where MXNet computes differently with
+   and without clipping (``(lr * rescale) * g`` against ``lr * clip(rescale * g)``) there are two
+   loops, chosen outside; other loop-invariant tests the compiler moves out itself. NB: Cython
+   writes the ``1`` of ``1 - lr * wd`` as a C double, which would turn a float loop into a double
+   one: such terms are typed locals, computed before the loop.
 3. Above ``PARALLEL_MIN`` elements the arrays are cut into one piece per thread for OpenMP's
    ``prange``, with ``kernel_threads()`` threads (the cores the engine has not given to other ops).
-4. Mixed precision (``mp_*``): float16 has no C type, so its bits (``uint16``) are converted to and
-   from float32 in registers, inside the same pass (``half_to_float``/``float_to_half``).
 
 ``out`` may be the weight itself (``out=weight``): each loop reads ``weight[i]`` before it writes
 ``out[i]``, except ``nag_mom_update``'s, which re-reads it afterwards as MXNet does. float32 and
-float64 (float16 weights with float32 states for ``mp_*``) run here; other dtypes and overlapping
-arrays fall back to the reference, which is also the spec these kernels are tested against.
+float64 run here; other dtypes and overlapping arrays fall back to the reference, which is also
+the spec these kernels are tested against. The mixed-precision updates are in ``optim_mp.pyx``.
 """
 cimport numpy as cnp
 from cython cimport floating
 from cython.parallel cimport prange
 from libc.math cimport sqrt, sqrtf
-from libc.stdint cimport uint16_t, uint32_t
-from libc.string cimport memcpy
 
 import numpy as np
 
@@ -45,10 +41,10 @@ from minimx._kernels.reference import optim as _ref, optim_multi as _ref_multi
 
 cnp.import_array()
 
-__all__ = ["KERNELS"]
+__all__ = ["KERNELS", "float32_params"]
 
 
-# -- scalar helpers ---------------------------------------------------------------------------------
+# -- scalar helpers --------------------------------------------------------------------------------
 cdef inline floating _clip(floating x, floating bound) noexcept nogil:
     """MXNet's clip: ``bound`` above it, ``-bound`` below, else ``x`` (NaN stays NaN)."""
     if x > bound:
@@ -70,48 +66,7 @@ cdef inline Py_ssize_t _piece(Py_ssize_t n, int nthreads) noexcept nogil:
     return ((n + nthreads - 1) // nthreads + 15) // 16 * 16
 
 
-# -- float16 <-> float32, bit by bit (F. Giesen's branch-light conversions) --------------------------
-cdef inline float _as_float(uint32_t u) noexcept nogil:
-    cdef float f
-    memcpy(&f, &u, 4)          # the portable bit cast; compilers turn it into a register move
-    return f
-
-
-cdef inline uint32_t _as_bits(float f) noexcept nogil:
-    cdef uint32_t u
-    memcpy(&u, &f, 4)
-    return u
-
-
-cdef inline float half_to_float(uint16_t h) noexcept nogil:
-    """float16 bits (1 sign, 5 exponent, 10 mantissa) to float32 (1, 8, 23), exactly."""
-    cdef uint32_t o = (<uint32_t>(h & 0x7fff)) << 13    # exponent and mantissa in float32's place
-    cdef uint32_t exponent = o & (0x1f << 23)
-    o += 112 << 23                                         # rebias the exponent: 127 - 15
-    if exponent == (0x1f << 23):                           # inf or NaN: exponent all ones
-        o += 112 << 23
-    elif exponent == 0:                                    # zero or subnormal: m * 2^-24 is
-        o = _as_bits(_as_float(o + (1 << 23)) - _as_float(113 << 23))   # 2^-14 (1 + m/1024) - 2^-14
-    return _as_float(o | ((<uint32_t>(h & 0x8000)) << 16))
-
-
-cdef inline uint16_t float_to_half(float value) noexcept nogil:
-    """float32 to float16 bits, rounded to nearest even (as numpy's ``astype``)."""
-    cdef uint32_t f = _as_bits(value)
-    cdef uint32_t sign = f & <uint32_t>0x80000000
-    cdef uint32_t o
-    f ^= sign
-    if f >= (143 << 23):                     # |value| >= 2^16: inf, or NaN (kept quiet)
-        o = 0x7e00 if f > (255 << 23) else 0x7c00
-    elif f < (113 << 23):                    # below 2^-14: a float16 subnormal or zero. Adding 0.5
-        # puts the 10 mantissa bits at the bottom of the float, and the FPU rounds to nearest even
-        o = _as_bits(_as_float(f) + <float>0.5) - (126 << 23)
-    else:                                    # normal: rebias, round (ties to even), take 16 bits
-        o = (f - (112 << 23) + 0xfff + ((f >> 13) & 1)) >> 13
-    return <uint16_t>(o | (sign >> 16))
-
-
-# -- SGD and momentum ---------------------------------------------------------------------------------
+# -- SGD and momentum ------------------------------------------------------------------------------
 cdef void _sgd(const floating* w, const floating* g, floating* out, Py_ssize_t n, floating lr,
                floating wd, floating rescale, floating bound, int nthreads) noexcept nogil:
     cdef Py_ssize_t t, i, lo, hi, step = _piece(n, nthreads)
@@ -162,7 +117,7 @@ cdef void _nag(const floating* w, const floating* g, floating* mom, floating* ou
             mom[i] = m - lr * (gr + wd * w[i])      # w[i] is the new weight when out is w
 
 
-# -- Adam and RMSProp ---------------------------------------------------------------------------------
+# -- Adam and RMSProp ------------------------------------------------------------------------------
 cdef void _adam(const floating* w, const floating* g, floating* mean, floating* var,
                 floating* out, Py_ssize_t n, floating lr, floating beta1, floating beta2,
                 floating eps, floating wd, floating rescale, floating bound,
@@ -202,52 +157,7 @@ cdef void _rmsprop(const floating* w, const floating* g, floating* sq, floating*
             out[i] = _clip(new, bound_w) if bound_w >= 0 else new
 
 
-# -- mixed precision: float16 weight and grad, float32 master weight and states -----------------------
-cdef void _mp_sgd(const uint16_t* g, float* w32, uint16_t* out, Py_ssize_t n, float lr, float wd,
-                  float rescale, float bound, int nthreads) noexcept nogil:
-    cdef Py_ssize_t t, i, lo, hi, step = _piece(n, nthreads)
-    cdef float w, decay = 1 - lr * wd
-    for t in prange(nthreads, num_threads=nthreads, schedule="static", use_threads_if=nthreads > 1):
-        lo = t * step
-        hi = min(lo + step, n)
-        for i in range(lo, hi):
-            if bound >= 0:
-                w = decay * w32[i] - lr * _clip(rescale * half_to_float(g[i]), bound)
-            else:
-                w = decay * w32[i] - (lr * rescale) * half_to_float(g[i])
-            w32[i] = w
-            out[i] = float_to_half(w)
-
-
-cdef void _mp_sgd_mom(const uint16_t* g, float* mom, float* w32, uint16_t* out, Py_ssize_t n,
-                      float lr, float momentum, float wd, float rescale, float bound,
-                      bint nesterov, int nthreads) noexcept nogil:
-    """mp_sgd_mom_update, or with ``nesterov`` mp_nag_mom_update (whose mom sees the new weight)."""
-    cdef Py_ssize_t t, i, lo, hi, step = _piece(n, nthreads)
-    cdef float w, m, gr, momentum1 = momentum + 1
-    for t in prange(nthreads, num_threads=nthreads, schedule="static", use_threads_if=nthreads > 1):
-        lo = t * step
-        hi = min(lo + step, n)
-        for i in range(lo, hi):
-            gr = half_to_float(g[i])
-            w = w32[i]
-            if nesterov:
-                gr = _clip(rescale * gr, bound) if bound >= 0 else rescale * gr
-                m = momentum * mom[i]
-                w = w - m + momentum1 * (m - lr * (gr + wd * w))
-                m = m - lr * (gr + wd * w)
-            elif bound >= 0:
-                m = momentum * mom[i] - lr * wd * w - lr * _clip(rescale * gr, bound)
-                w = w + m
-            else:
-                m = momentum * mom[i] - lr * wd * w - lr * rescale * gr
-                w = w + m
-            mom[i] = m
-            w32[i] = w
-            out[i] = float_to_half(w)
-
-
-# -- the kernels: check with the GIL, then run without it ---------------------------------------------
+# -- the kernels: check with the GIL, then run without it ------------------------------------------
 cdef int _float_args(tuple read, tuple written, object out) except -2:
     """The common float type (NPY_FLOAT32/64) of the arrays, or -1 when the reference must run:
     mixed or other dtypes, non-contiguous arrays, or ``out`` partly overlapping an input."""
@@ -267,7 +177,7 @@ cdef inline void* _ptr(object x):
     return cnp.PyArray_DATA(<cnp.ndarray>x)
 
 
-def _f32(attrs, *names):
+def float32_params(attrs, *names):
     """The parameters ``names`` rounded to float32, as MXNet's kernels see them.
 
     NB: rounded with numpy and passed on as C doubles, not through a C ``float``: GCC 12 with
@@ -277,13 +187,14 @@ def _f32(attrs, *names):
 
 
 def sgd_update(ins, outs, attrs):
+    """The fused ``sgd_update`` (its formula: ``reference/optim.py``)."""
     w, g = ins
     out = outs[0]
     cdef int t = _float_args((w, g), (), out)
     if t < 0:
         return _ref.sgd_update(ins, outs, attrs)
     cdef double lr, wd, rescale, bound
-    lr, wd, rescale, bound = _f32(attrs, "lr", "wd", "rescale_grad", "clip_gradient")
+    lr, wd, rescale, bound = float32_params(attrs, "lr", "wd", "rescale_grad", "clip_gradient")
     cdef Py_ssize_t n = out.size
     cdef int nthreads = threads_for(n)
     if n == 0:
@@ -302,14 +213,15 @@ def _momentum_kernel(bint nesterov):
     reference = _ref.nag_mom_update if nesterov else _ref.sgd_mom_update
 
     def kernel(ins, outs, attrs):
+        """The fused ``nag_mom_update`` or ``sgd_mom_update``."""
         w, g, mom = ins
         out = outs[0]
         cdef int t = _float_args((w, g), (mom,), out)
         if t < 0:
             return reference(ins, outs, attrs)
         cdef double lr, momentum, wd, rescale, bound
-        lr, momentum, wd, rescale, bound = _f32(attrs, "lr", "momentum", "wd", "rescale_grad",
-                                                "clip_gradient")
+        lr, momentum, wd, rescale, bound = float32_params(
+            attrs, "lr", "momentum", "wd", "rescale_grad", "clip_gradient")
         cdef Py_ssize_t n = out.size
         cdef int nthreads = threads_for(n)
         if n == 0:
@@ -335,14 +247,15 @@ def _momentum_kernel(bint nesterov):
 
 
 def adam_update(ins, outs, attrs):
+    """The fused ``adam_update``."""
     w, g, mean, var = ins
     out = outs[0]
     cdef int t = _float_args((w, g), (mean, var), out)
     if t < 0:
         return _ref.adam_update(ins, outs, attrs)
     cdef double lr, beta1, beta2, eps, wd, rescale, bound
-    lr, beta1, beta2, eps, wd, rescale, bound = _f32(attrs, "lr", "beta1", "beta2", "epsilon", "wd",
-                                                     "rescale_grad", "clip_gradient")
+    lr, beta1, beta2, eps, wd, rescale, bound = float32_params(
+        attrs, "lr", "beta1", "beta2", "epsilon", "wd", "rescale_grad", "clip_gradient")
     cdef Py_ssize_t n = out.size
     cdef int nthreads = threads_for(n)
     if n == 0:
@@ -362,13 +275,14 @@ def adam_update(ins, outs, attrs):
 
 
 def rmsprop_update(ins, outs, attrs):
+    """The fused ``rmsprop_update``."""
     w, g, sq = ins
     out = outs[0]
     cdef int t = _float_args((w, g), (sq,), out)
     if t < 0:
         return _ref.rmsprop_update(ins, outs, attrs)
     cdef double lr, gamma1, eps, wd, rescale, bound, bound_w
-    lr, gamma1, eps, wd, rescale, bound, bound_w = _f32(
+    lr, gamma1, eps, wd, rescale, bound, bound_w = float32_params(
         attrs, "lr", "gamma1", "epsilon", "wd", "rescale_grad", "clip_gradient", "clip_weights")
     cdef Py_ssize_t n = out.size
     cdef int nthreads = threads_for(n)
@@ -387,64 +301,7 @@ def rmsprop_update(ins, outs, attrs):
                      rescale, bound, bound_w, nthreads)
 
 
-cdef bint _half(object x, bint writable):
-    if type(x) is not cnp.ndarray:
-        return False
-    cdef cnp.ndarray arr = <cnp.ndarray>x
-    return (cnp.PyArray_TYPE(arr) == cnp.NPY_FLOAT16
-            and (cnp.PyArray_ISCARRAY(arr) if writable else cnp.PyArray_ISCARRAY_RO(arr)))
-
-
-cdef bint _mp_args(object g, tuple states, object out):
-    """float16 grad and out, float32 states, no partial overlaps: else the reference runs."""
-    if not (_half(g, False) and _half(out, True)):
-        return False
-    for x in states:
-        if float_type(x, True) != cnp.NPY_FLOAT32 or clashes(x, out):
-            return False
-    return True
-
-
-def mp_sgd_update(ins, outs, attrs):
-    _, g, w32 = ins
-    out = outs[0]
-    if not _mp_args(g, (w32,), out):
-        return _ref.mp_sgd_update(ins, outs, attrs)
-    cdef double lr, wd, rescale, bound
-    lr, wd, rescale, bound = _f32(attrs, "lr", "wd", "rescale_grad", "clip_gradient")
-    cdef Py_ssize_t n = out.size
-    cdef int nthreads = threads_for(n)
-    cdef void* pg = _ptr(g)
-    cdef void* pw = _ptr(w32)
-    cdef void* po = _ptr(out)
-    with nogil:
-        _mp_sgd(<uint16_t*>pg, <float*>pw, <uint16_t*>po, n, lr, wd, rescale, bound, nthreads)
-
-
-def _mp_momentum_kernel(bint nesterov):
-    reference = _ref.mp_nag_mom_update if nesterov else _ref.mp_sgd_mom_update
-
-    def kernel(ins, outs, attrs):
-        _, g, mom, w32 = ins
-        out = outs[0]
-        if not _mp_args(g, (mom, w32), out):
-            return reference(ins, outs, attrs)
-        cdef double lr, momentum, wd, rescale, bound
-        lr, momentum, wd, rescale, bound = _f32(attrs, "lr", "momentum", "wd", "rescale_grad",
-                                                "clip_gradient")
-        cdef Py_ssize_t n = out.size
-        cdef int nthreads = threads_for(n)
-        cdef void* pg = _ptr(g)
-        cdef void* pm = _ptr(mom)
-        cdef void* pw = _ptr(w32)
-        cdef void* po = _ptr(out)
-        with nogil:
-            _mp_sgd_mom(<uint16_t*>pg, <float*>pm, <float*>pw, <uint16_t*>po, n, lr, momentum, wd,
-                        rescale, bound, nesterov, nthreads)
-    return kernel
-
-
-# -- several weights at once --------------------------------------------------------------------------
+# -- several weights at once -----------------------------------------------------------------------
 cdef void _multi_sgd_one(const floating* w, const floating* g, floating* out, Py_ssize_t n,
                          floating lr, floating wd, floating rescale, floating bound,
                          int nthreads) noexcept nogil:
@@ -463,19 +320,20 @@ cdef void _multi_sgd_one(const floating* w, const floating* g, floating* out, Py
 
 
 def _multi_sgd(ins, outs, lrs, wds, attrs, reference):
+    """Each (weight_i, grad_i) pair with its ``lrs[i]`` and ``wds[i]``, one loop per weight."""
     cdef int i, t = _float_args((ins[0],), (), outs[0])
     for i in range(len(outs)):
         if t < 0 or _float_args((ins[2 * i], ins[2 * i + 1]), (), outs[i]) != t:
             return reference(ins, outs, attrs)
     cdef double lr, wd, rescale, bound
-    rescale, bound = _f32(attrs, "rescale_grad", "clip_gradient")
+    rescale, bound = float32_params(attrs, "rescale_grad", "clip_gradient")
     cdef Py_ssize_t n
     cdef int nthreads
     cdef void* pw
     cdef void* pg
     cdef void* po
     for i in range(len(outs)):
-        lr, wd = _f32({"lr": lrs[i], "wd": wds[i]}, "lr", "wd")
+        lr, wd = float32_params({"lr": lrs[i], "wd": wds[i]}, "lr", "wd")
         n = outs[i].size
         nthreads = threads_for(n)
         pw, pg, po = _ptr(ins[2 * i]), _ptr(ins[2 * i + 1]), _ptr(outs[i])
@@ -489,10 +347,12 @@ def _multi_sgd(ins, outs, lrs, wds, attrs, reference):
 
 
 def multi_sgd_update(ins, outs, attrs):
+    """The fused ``multi_sgd_update``."""
     _multi_sgd(ins, outs, attrs["lrs"], attrs["wds"], attrs, _ref_multi.multi_sgd_update)
 
 
 def preloaded_multi_sgd_update(ins, outs, attrs):
+    """The fused ``preloaded_multi_sgd_update``: lrs and wds read from the last two inputs."""
     cdef Py_ssize_t k = len(ins) - 2      # lrs and wds follow the groups (no negative indices here)
     _multi_sgd(ins, outs, ins[k].reshape(-1).tolist(), ins[k + 1].reshape(-1).tolist(), attrs,
                _ref_multi.preloaded_multi_sgd_update)
@@ -504,9 +364,6 @@ KERNELS = {
     "nag_mom_update": _momentum_kernel(True),
     "adam_update": adam_update,
     "rmsprop_update": rmsprop_update,
-    "mp_sgd_update": mp_sgd_update,
-    "mp_sgd_mom_update": _mp_momentum_kernel(False),
-    "mp_nag_mom_update": _mp_momentum_kernel(True),
     "multi_sgd_update": multi_sgd_update,
     "preloaded_multi_sgd_update": preloaded_multi_sgd_update,
 }

@@ -1,7 +1,8 @@
 """numpy kernels of the optim family, part 1: the fused update of one weight.
 
-Each kernel is ``kernel(ins, outs, attrs)`` (``_kernels/contract.py``) and the executable spec of its
-op in ``minimx/ops/optim.py``; ``cpu/optim.pyx`` is tested against these. Part 2, the updates of
+Each kernel is ``kernel(ins, outs, attrs)`` (``_kernels/contract.py``) and the executable spec of
+its op in ``minimx/ops/optim.py``; ``cpu/optim.pyx`` and ``cpu/optim_mp.pyx`` are tested against
+these. Part 2, the updates of
 several weights at once and their helpers, is ``optim_multi.py``.
 
 Conventions, all MXNet's (``src/operator/optimizer_op-inl.h``):
@@ -98,7 +99,7 @@ def mp_sgd_update(ins, outs, attrs):
 
 
 def mp_sgd_mom_update(ins, outs, attrs):
-    """``sgd_mom_update`` on the float32 ``weight32`` and ``mom``; the weight is the rounded copy."""
+    """``sgd_mom_update`` on float32 ``weight32`` and ``mom``; the weight is the rounded copy."""
     _, _, mom, w32 = ins
     g, lr, momentum, wd, rescale, bound = _mp(ins, attrs, "lr", "momentum", "wd", "rescale_grad",
                                               "clip_gradient")
@@ -145,7 +146,8 @@ def adam_update(ins, outs, attrs):
 
 def rmsprop_update(ins, outs, attrs):
     """Tieleman & Hinton: ``g = clip(rescale_grad * grad + wd * weight)``;
-    ``n = (1 - gamma1) * g^2 + gamma1 * n``; ``weight = clip_w(weight - lr * g / sqrt(n + eps))``."""
+    ``n = (1 - gamma1) * g^2 + gamma1 * n``;
+    ``weight = clip_w(weight - lr * g / sqrt(n + eps))``."""
     w, g, n = ins
     lr, gamma1, eps, wd, rescale, bound, bound_w = hyper(
         attrs, w.dtype, "lr", "gamma1", "epsilon", "wd", "rescale_grad", "clip_gradient",

@@ -40,7 +40,8 @@ def preloaded_multi_sgd_update(ins, outs, attrs):
     rescale, bound = _shared(attrs, ins[0].dtype)
     lrs, wds = ins[-2].reshape(-1), ins[-1].reshape(-1)
     for i, out in enumerate(outs):
-        out[...] = multi_sgd_weight(ins[2 * i], ins[2 * i + 1], t(lrs[i]), t(wds[i]), rescale, bound)
+        out[...] = multi_sgd_weight(ins[2 * i], ins[2 * i + 1], t(lrs[i]), t(wds[i]), rescale,
+                                    bound)
 
 
 # -- helpers of mixed-precision and LARS training ----------------------------------------------
@@ -62,20 +63,28 @@ def _finite_flag(arrays, out, init):
     if init:
         out[...] = 1
     # MXNet tests each value after a cast to float32: a float64 1e300 counts as infinite.
-    if not all(np.isfinite(a.astype(np.float32, copy=False)).all() for a in arrays):
+    with np.errstate(over="ignore"):
+        finite = all(np.isfinite(a.astype(np.float32, copy=False)).all() for a in arrays)
+    if not finite:
         out[...] = 0
 
 
 def multi_sum_sq(ins, outs, attrs):
-    """``out[i] = sum(data_i ** 2)``, accumulated in float32 (as MXNet's CPU kernel)."""
+    """``out[i] = sum(data_i ** 2)`` as float32 (inf when it overflows float32, as in MXNet).
+
+    NB: MXNet's CPU kernel adds the squares one by one into a float32; minimx adds them in
+    float64 and rounds once, which is more accurate on large arrays.
+    """
     for i, a in enumerate(ins):
-        x = a.reshape(-1).astype(np.float32, copy=False)
-        outs[0][i] = np.dot(x, x) if x.size else 0
+        x = a.reshape(-1).astype(np.float64)
+        with np.errstate(over="ignore"):
+            outs[0][i] = np.dot(x, x)
 
 
 def multi_lars(ins, outs, attrs):
     """LARS learning rates: ``lrs * eta * |w| / (|g| * rescale_grad + wds * |w| + eps)`` where
-    ``|w| = sqrt(weights_sum_sq)``, ``|g| = sqrt(grads_sum_sq)``; ``lrs`` unchanged when a norm is 0."""
+    ``|w| = sqrt(weights_sum_sq)``, ``|g| = sqrt(grads_sum_sq)``; ``lrs`` itself where a norm
+    is 0."""
     lrs, w_sq, g_sq, wds = ins
     eta, eps, rescale = hyper(attrs, np.float32, "eta", "eps", "rescale_grad")
     w_norm = np.sqrt(w_sq)
