@@ -21,9 +21,10 @@ elif sys.platform == "darwin":
 else:
     openmp_compile, openmp_link = ["-fopenmp"], ["-fopenmp"]
 
-# -fno-math-errno/-fno-trapping-math let GCC vectorise sqrt and branchy loops (kernels never read
-# errno or rely on floating-point traps); unlike -ffast-math they keep IEEE results.
-optimise = ["-O0", "-g"] if DEBUG else ["-O3", "-fno-math-errno", "-fno-trapping-math"]
+# -fno-math-errno lets GCC vectorise sqrt (kernels never read errno); unlike -ffast-math it keeps
+# IEEE results. NB: not -fno-trapping-math: with it GCC 12 folds (double)(float)x back to x and
+# silently skips float32 rounding of hyperparameters.
+optimise = ["-O0", "-g"] if DEBUG else ["-O3", "-fno-math-errno"]
 
 directives = {
     "language_level": 3,

@@ -108,7 +108,8 @@ def invoke(op, inputs, attrs, out=None, ctx=None):
         raise MXNetError(f"{op.name}: the {backend.name} backend has no kernel '{op.kernel}'")
     writes = [o._chunk for o in outputs] if multi else [outputs[0]._chunk]
     if op.mutates:
-        for i in op.mutates:
+        mutated = op.mutates(attrs, len(inputs)) if callable(op.mutates) else op.mutates
+        for i in mutated:
             if inputs[i]._chunk not in writes:
                 writes.append(inputs[i]._chunk)
     reads = []

@@ -124,8 +124,9 @@ class OpDef:
         A composite body written with other ops (``F`` is ``mx.nd``, or ``mx.sym`` when tracing).
     grad : callable(F, attrs, inputs, outputs, out_grads) -> list, or NO_GRAD, or None
         Gradient rule written with differentiable ops; ``NO_GRAD`` says the op has none.
-    mutates : tuple of int
-        Indices of inputs the kernel updates in place (BatchNorm's running statistics).
+    mutates : tuple of int, or callable(attrs, n_inputs) -> tuple of int
+        Indices of inputs the kernel updates in place (BatchNorm's running statistics); a callable
+        when they depend on the parameters (multi-weight optimizer updates).
     random : bool
         The kernel draws random numbers: it gets ``attrs['rng']`` and runs in push order.
     train_aware : bool
@@ -159,7 +160,7 @@ class OpDef:
         self.kernel = kernel if kernel is not None or compute is not None else name
         self.grad = grad
         self.aliases = tuple(aliases)
-        self.mutates = tuple(mutates)
+        self.mutates = mutates if callable(mutates) else tuple(mutates)
         self.random = random
         self.train_aware = train_aware
         self.needs_extra_attrs = random or train_aware
