@@ -186,3 +186,30 @@ def test_shape_errors_name_the_op_the_shapes_and_a_hint():
 def test_unknown_parameter_lists_the_valid_ones():
     with pytest.raises(mx.MXNetError, match="unexpected parameter.*axes"):
         mx.nd.transpose(mx.nd.ones((2, 2)), axis=1)
+
+
+def test_slice_assign_methods_write_in_place():
+    x = mx.nd.zeros((3, 4))
+    assert x.slice_assign(mx.nd.ones((2, 2)), (0, 1), (2, 3), (None, None)) is x
+    x.slice_assign_scalar(5, (2, 0), (3, 2), (None, None))
+    np.testing.assert_array_equal(x.asnumpy(), [[0, 1, 1, 0], [0, 1, 1, 0], [5, 5, 0, 0]])
+    assert x.writable
+
+
+@pytest.mark.parametrize("env,expected", [
+    ({}, "ThreadedEngine 3"),
+    ({"MINIMX_ENGINE_TYPE": "NaiveEngine"}, "NaiveEngine"),
+    ({"MXNET_ENGINE_TYPE": "NaiveEngine"}, "NaiveEngine"),
+    ({"MXNET_CPU_WORKER_NTHREADS": "5"}, "ThreadedEngine 5"),
+])
+def test_engine_is_chosen_from_the_environment(env, expected):
+    import os
+    import subprocess
+    import sys
+    clean = {k: v for k, v in os.environ.items() if "ENGINE" not in k and "WORKER" not in k}
+    clean.setdefault("MINIMX_CPU_WORKER_NTHREADS", "3") if not env else None
+    code = ("import minimx as mx; e = mx.engine.get_engine(); "
+            "print(e.name, getattr(e, 'cpu_workers', ''))")
+    out = subprocess.run([sys.executable, "-c", code], env={**clean, **env}, capture_output=True,
+                         text=True, check=True).stdout
+    assert out.strip() == expected

@@ -316,6 +316,21 @@ class NDArray(FluentMethods):
             x = self.reshape((1,) * (len(shape) - self.ndim) + self.shape)
         return call_op("broadcast_to", (x,), (), {"shape": shape})
 
+    def slice_assign(self, rhs, begin, end, step):
+        """Write ``rhs`` into ``self[begin:end:step]`` (per axis) in place; returns self."""
+        return call_op("_slice_assign", (self, rhs), (), {"begin": begin, "end": end, "step": step},
+                       out=self)
+
+    def slice_assign_scalar(self, value, begin, end, step):
+        """Write the number ``value`` into ``self[begin:end:step]`` (per axis) in place."""
+        return call_op("_slice_assign_scalar", (self,), (),
+                       {"scalar": value, "begin": begin, "end": end, "step": step}, out=self)
+
+    @property
+    def writable(self):
+        """Whether the array may be written (always True in minimx)."""
+        return True
+
     def tostype(self, stype):
         """Only dense storage exists in minimx; ``'default'`` returns the array itself."""
         if stype != "default":
