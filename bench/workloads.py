@@ -279,6 +279,67 @@ def _sum_torch(axis):
     return build
 
 
+# -- autograd: forward + backward of an MLP ------------------------------------------------------
+MLP = (784, 256, 256, 10)
+MLP_BATCH = 64
+
+
+def _mlp_inputs(np):
+    x = _uniform(np, (MLP_BATCH, MLP[0]), -1, 1, seed=1)
+    label = (np.arange(MLP_BATCH) % MLP[-1]).astype(np.float32)
+    params = []
+    for i, (n_in, n_out) in enumerate(zip(MLP[:-1], MLP[1:])):
+        bound = 1 / math.sqrt(n_in)
+        params.append((_uniform(np, (n_out, n_in), -bound, bound, seed=10 + i),
+                       _uniform(np, (n_out,), -bound, bound, seed=20 + i)))
+    return x, label, params
+
+
+def mlp_backward_mx(mx, np):
+    x, label, params = _mlp_inputs(np)
+    x, label = mx.nd.array(x), mx.nd.array(label)
+    params = [(mx.nd.array(w), mx.nd.array(b)) for w, b in params]
+    for w, b in params:
+        w.attach_grad()
+        b.attach_grad()
+    mx.nd.waitall()
+
+    def run():
+        with mx.autograd.record():
+            h = x
+            for i, (w, b) in enumerate(params):
+                h = mx.nd.FullyConnected(h, w, b, num_hidden=w.shape[0])
+                if i < len(params) - 1:
+                    h = mx.nd.relu(h)
+            loss = -mx.nd.pick(mx.nd.log_softmax(h), label).mean()
+        loss.backward()
+        for w, b in params:
+            w.grad.wait_to_read()
+            b.grad.wait_to_read()
+        return params[0][0].grad
+    return run
+
+
+def mlp_backward_torch(torch, np):
+    x, label, params = _mlp_inputs(np)
+    x, label = torch.from_numpy(x), torch.from_numpy(label).long()
+    params = [(torch.from_numpy(w).requires_grad_(), torch.from_numpy(b).requires_grad_())
+              for w, b in params]
+
+    def run():
+        h = x
+        for i, (w, b) in enumerate(params):
+            h = torch.nn.functional.linear(h, w, b)
+            if i < len(params) - 1:
+                h = torch.relu(h)
+        loss = torch.nn.functional.cross_entropy(h, label)
+        for w, b in params:
+            w.grad = b.grad = None
+        loss.backward()
+        return params[0][0].grad
+    return run
+
+
 # -- the table -----------------------------------------------------------------------------------
 BLAS_ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
@@ -356,6 +417,14 @@ WORKLOADS = [
         [Target("minimx speed / MXNet speed", "mxnet", "minimx"),
          Target("minimx speed / PyTorch speed", "torch", "minimx")],
         conv_mx, None, conv_torch),
+    Workload(
+        "mlp_backward", "MLP 784-256-256-10, batch 64: forward + backward", "target",
+        "FullyConnected/relu x3, log_softmax + pick loss, backward into every weight's .grad "
+        "(no optimizer), waiting for all gradients",
+        ("ms", lambda t: t * 1e3), _peers(numpy=False),
+        [Target("minimx time / PyTorch time", "minimx", "torch", 1.0, at_least=False),
+         Target("minimx time / MXNet time", "minimx", "mxnet")],
+        mlp_backward_mx, None, mlp_backward_torch),
 ] + [
     Workload(
         f"sum_axis{axis}", f"sum(2048x2048, axis={axis})", "extra",

@@ -1,5 +1,5 @@
 """minimx: a teaching-grade, fast re-creation of Apache MXNet 1.x. ``import minimx as mx``."""
-from . import base, engine, ndarray
+from . import autograd, base, engine, ndarray
 from . import ndarray as nd
 from . import random
 from .base import MXNetError
@@ -7,5 +7,5 @@ from .context import Context, cpu, cpu_pinned, current_context, gpu, num_gpus
 
 __version__ = "0.1.0"
 
-__all__ = ["nd", "ndarray", "engine", "base", "MXNetError", "Context", "cpu", "gpu", "cpu_pinned",
+__all__ = ["autograd", "nd", "ndarray", "engine", "base", "MXNetError", "Context", "cpu", "gpu", "cpu_pinned",
            "current_context", "num_gpus", "random"]

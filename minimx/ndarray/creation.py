@@ -7,7 +7,7 @@ from ..context import Context, current_context
 from ..engine import get_engine
 from ..ops.opdef import get_op
 from .invoke import invoke
-from .ndarray import NDArray, empty_array
+from .ndarray import MXNetTypeError, NDArray, empty_array
 
 __all__ = ["array", "empty", "zeros", "ones", "full", "arange", "linspace", "eye", "from_numpy"]
 
@@ -42,7 +42,8 @@ def array(source_array, ctx=None, dtype=None):
     try:
         values = np.asarray(source_array, dtype=dt)
     except (TypeError, ValueError) as e:
-        raise MXNetError(f"array: cannot make an array of {type(source_array).__name__} "
+        # a TypeError too, as MXNet's "source_array must be array like object"
+        raise MXNetTypeError(f"array: cannot make an array of {type(source_array).__name__} "
                          f"({source_array!r:.60}): {e}") from None
     if values.ndim == 0:
         values = values.reshape(1)

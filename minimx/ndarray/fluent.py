@@ -3,9 +3,29 @@
 Written out one per line so that grep finds each; the op table does the work. Positional arguments
 after ``self`` fill the op's parameters in order, as in MXNet.
 """
-from .invoke import call_op
+from .invoke import call_op, get_op
 
 __all__ = ["FluentMethods"]
+
+
+def _call_with_inputs(name, self, args, kwargs):
+    """Call op ``name`` whose other inputs come first, as MXNet's fluent methods do.
+
+    ``x.take(idx)`` is ``mx.nd.take(x, idx)``: positional arguments after ``self`` fill the op's
+    remaining inputs (``indices``, ``rhs``, ...) before its parameters, and inputs may be named too.
+    Optional inputs left as None are dropped, as the ``mx.nd`` wrappers do.
+    """
+    op = get_op(name)
+    rest = op.inputs[1:]
+    args = list(args)
+    kwargs = dict(kwargs)
+    inputs = [self]
+    for n in rest:
+        value = args.pop(0) if args else kwargs.pop(n, None)
+        if value is None and n in op.optional:
+            continue
+        inputs.append(value)
+    return call_op(name, tuple(inputs), tuple(args), kwargs)
 
 
 class FluentMethods:
@@ -49,7 +69,7 @@ class FluentMethods:
         return call_op("broadcast_axes", (self,), args, kwargs)
 
     def broadcast_like(self, *args, **kwargs):
-        return call_op("broadcast_like", (self,), args, kwargs)
+        return _call_with_inputs("broadcast_like", self, args, kwargs)
 
     def broadcast_to(self, *args, **kwargs):
         return call_op("broadcast_to", (self,), args, kwargs)
@@ -142,7 +162,7 @@ class FluentMethods:
         return call_op("pad", (self,), args, kwargs)
 
     def pick(self, *args, **kwargs):
-        return call_op("pick", (self,), args, kwargs)
+        return _call_with_inputs("pick", self, args, kwargs)
 
     def prod(self, *args, **kwargs):
         return call_op("prod", (self,), args, kwargs)
@@ -163,7 +183,7 @@ class FluentMethods:
         return call_op("repeat", (self,), args, kwargs)
 
     def reshape_like(self, *args, **kwargs):
-        return call_op("reshape_like", (self,), args, kwargs)
+        return _call_with_inputs("reshape_like", self, args, kwargs)
 
     def rint(self, *args, **kwargs):
         return call_op("rint", (self,), args, kwargs)
@@ -199,10 +219,10 @@ class FluentMethods:
         return call_op("slice_axis", (self,), args, kwargs)
 
     def slice_like(self, *args, **kwargs):
-        return call_op("slice_like", (self,), args, kwargs)
+        return _call_with_inputs("slice_like", self, args, kwargs)
 
     def softmax(self, *args, **kwargs):
-        return call_op("softmax", (self,), args, kwargs)
+        return _call_with_inputs("softmax", self, args, kwargs)
 
     def softmin(self, *args, **kwargs):
         return call_op("softmin", (self,), args, kwargs)
@@ -232,7 +252,7 @@ class FluentMethods:
         return call_op("swapaxes", (self,), args, kwargs)
 
     def take(self, *args, **kwargs):
-        return call_op("take", (self,), args, kwargs)
+        return _call_with_inputs("take", self, args, kwargs)
 
     def tan(self, *args, **kwargs):
         return call_op("tan", (self,), args, kwargs)

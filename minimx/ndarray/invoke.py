@@ -102,6 +102,13 @@ def invoke(op, inputs, attrs, out=None, ctx=None):
             outputs = [wrap(Chunk(alloc(out_shapes[0], out_dtypes[0]), ctx), 0, out_shapes[0])]
     else:
         outputs = _check_out(op, out, out_shapes, out_dtypes, ctx, multi)
+        if tape.state.recording:
+            for o in outputs:
+                if tape.needs_grad(o):
+                    raise MXNetError(
+                        f"{op.name}: in-place operations (+=, -=, x[:]=, out=...) are not supported "
+                        "on arrays that take part in autograd while recording\n  hint: write "
+                        "y = x + 1 instead of x += 1 inside autograd.record()")
     # 4. push the kernel: it reads the inputs' chunks and writes the outputs' (and mutated inputs')
     kernel = backend.kernels.get(op.kernel)
     if kernel is None:

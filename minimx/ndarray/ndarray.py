@@ -12,7 +12,8 @@ from ..context import Context
 from ..engine import get_engine
 from ..ops.opdef import get_op
 from ..ops.shape import infer_reshape
-from . import indexing
+from . import indexing, tape
+from .backward import backward as backward_pass
 from .fluent import FluentMethods
 from .invoke import call_op, invoke, set_array_class
 from .storage import Chunk
@@ -26,9 +27,18 @@ _OPS = {name: get_op(name) for name in (
     "_plus_scalar", "_minus_scalar", "_rminus_scalar", "_mul_scalar", "_div_scalar", "_rdiv_scalar",
     "_mod_scalar", "_rmod_scalar", "_power_scalar", "_rpower_scalar", "_equal_scalar",
     "_not_equal_scalar", "_greater_scalar", "_greater_equal_scalar", "_lesser_scalar",
-    "_lesser_equal_scalar", "negative", "_copy", "Cast", "transpose")}
+    "_lesser_equal_scalar", "negative", "_copy", "Cast", "transpose", "Reshape")}
 _BROADCAST_ADD, _BROADCAST_MUL = _OPS["broadcast_add"], _OPS["broadcast_mul"]
 _NO_ATTRS = {}   # shared by ops without parameters; kernels never modify attrs
+
+
+class MXNetValueError(MXNetError, ValueError):
+    """An MXNetError raised where MXNet raises ``ValueError`` (``asscalar`` of a larger array)."""
+
+
+class MXNetTypeError(MXNetError, TypeError):
+    """An MXNetError raised where MXNet raises ``TypeError`` (an unknown dtype, ``float()`` of a
+    larger array), so ``except TypeError`` in code written for MXNet still catches it."""
 
 
 class NDArray(FluentMethods):
@@ -120,14 +130,17 @@ class NDArray(FluentMethods):
     def asscalar(self):
         """The value of a size-1 array as a numpy scalar."""
         if self.size != 1:
-            raise MXNetError(f"asscalar: the array must have exactly one element, it has shape "
+            raise MXNetValueError(f"asscalar: the array must have exactly one element, it has shape "
                              f"{self.shape}\n  hint: index one element first, e.g. x[0]")
         return self.asnumpy().reshape(-1)[0]
 
     def astype(self, dtype, copy=True):
         """A copy converted to ``dtype`` (the array itself when ``copy=False`` and dtype matches)."""
         cast = _OPS["Cast"]
-        attrs = cast.parse({"dtype": dtype})
+        try:
+            attrs = cast.parse({"dtype": dtype})
+        except MXNetError as e:
+            raise MXNetTypeError(str(e)) from None   # numpy's np.dtype raises TypeError in MXNet
         if not copy and attrs["dtype"] == self._data.dtype:
             return self
         return invoke(cast, (self,), attrs)
@@ -145,6 +158,10 @@ class NDArray(FluentMethods):
                 raise MXNetError(f"copyto: shape mismatch, source {self.shape} vs destination "
                                  f"{other.shape}")
             if other.context == self.context:
+                if other._data.dtype != self._data.dtype:
+                    # MXNet's copyto converts to the destination's dtype (CopyFromTo casts)
+                    cast = _OPS["Cast"]
+                    return invoke(cast, (self,), cast.parse({"dtype": other._data.dtype}), out=other)
                 return invoke(_OPS["_copy"], (self,), {}, out=other)
             _push_copy(self, other)
             return other
@@ -179,7 +196,11 @@ class NDArray(FluentMethods):
         if kwargs:
             raise MXNetError(f"reshape got unexpected argument(s) {', '.join(kwargs)}")
         new_shape = infer_reshape(self._shape, tuple(shape), reverse)
-        return self._view(0, new_shape)
+        view = self._view(0, new_shape)
+        if tape.state.recording:
+            # A view still takes part in differentiation: record it as MXNet's Reshape op.
+            tape.record(_OPS["Reshape"], {"shape": new_shape, "reverse": False}, (self,), (view,))
+        return view
 
     def __len__(self):
         if not self._shape:
@@ -195,6 +216,34 @@ class NDArray(FluentMethods):
 
     def __setitem__(self, key, value):
         indexing.setitem(self, key, value)
+
+    # -- autograd -------------------------------------------------------------------------------
+    def attach_grad(self, grad_req="write", stype=None):
+        """Make this array a variable: backward() will write its gradient into ``.grad``.
+
+        ``grad_req`` is 'write' (overwrite), 'add' (accumulate across backward calls) or 'null'.
+        As in MXNet, this also cuts the array's own history: it becomes a leaf.
+        """
+        if grad_req not in ("write", "add", "null"):
+            raise MXNetError(f"attach_grad: grad_req must be 'write', 'add' or 'null', got {grad_req!r}")
+        if stype not in (None, "default"):
+            raise MXNetError(f"attach_grad: sparse gradients ({stype!r}) are not supported by minimx")
+        self._grad = call_op("zeros_like", (self,), (), {})
+        self._grad_req = grad_req
+        self._node = None
+
+    @property
+    def grad(self):
+        """The gradient buffer of a variable (None before ``attach_grad``)."""
+        return self._grad
+
+    def backward(self, out_grad=None, retain_graph=False, train_mode=True):
+        """Compute the gradients of this array with respect to the variables it was computed from."""
+        backward_pass([self], None if out_grad is None else [out_grad], retain_graph, train_mode)
+
+    def detach(self):
+        """The same values (sharing memory) without the autograd history."""
+        return NDArray._wrap(self._chunk, self._offset, self._shape)
 
     # -- printing and conversion ---------------------------------------------------------------
     def __repr__(self):
@@ -212,9 +261,15 @@ class NDArray(FluentMethods):
     __nonzero__ = __bool__
 
     def __float__(self):
+        # NB: MXNet 1.9.1's NDArray has no __float__ (float(x) is a TypeError even for one element);
+        # minimx converts a one-element array and raises a TypeError-compatible error otherwise.
+        if self.size != 1:
+            raise MXNetTypeError(f"float() needs an array of one element, got shape {self.shape}")
         return float(self.asscalar())
 
     def __int__(self):
+        if self.size != 1:
+            raise MXNetTypeError(f"int() needs an array of one element, got shape {self.shape}")
         return int(self.asscalar())
 
     def __index__(self):

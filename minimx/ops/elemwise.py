@@ -15,6 +15,7 @@ MXNet's dtype rules, which the dtype rules below encode:
 """
 import numpy as np
 
+from .gradutil import unbroadcast
 from .opdef import NO_GRAD, Domain, OpDef, Param, fail, same_dtype, same_shape
 from .params import Bool, DType, Float
 
@@ -118,11 +119,27 @@ def _mod_inputs(rng, dtype, attrs):
 
 
 # -- binary ops with broadcasting ------------------------------------------------------------------
-broadcast_add = _binary("broadcast_add", "out = lhs + rhs", "Sum, with broadcasting.",
+def _add_grad(F, attrs, inputs, outputs, out_grads):
+    g = out_grads[0]
+    return [unbroadcast(F, g, inputs[0].shape), unbroadcast(F, g, inputs[1].shape)]
+
+
+def _sub_grad(F, attrs, inputs, outputs, out_grads):
+    g = out_grads[0]
+    return [unbroadcast(F, g, inputs[0].shape), unbroadcast(F, -g, inputs[1].shape)]
+
+
+def _mul_grad(F, attrs, inputs, outputs, out_grads):
+    g = out_grads[0]
+    lhs, rhs = inputs
+    return [unbroadcast(F, g * rhs, lhs.shape), unbroadcast(F, g * lhs, rhs.shape)]
+
+
+broadcast_add = _binary("broadcast_add", "out = lhs + rhs", "Sum, with broadcasting.", grad=_add_grad,
                         aliases=("broadcast_plus",))
-broadcast_sub = _binary("broadcast_sub", "out = lhs - rhs", "Difference, with broadcasting.",
+broadcast_sub = _binary("broadcast_sub", "out = lhs - rhs", "Difference, with broadcasting.", grad=_sub_grad,
                         aliases=("broadcast_minus",))
-broadcast_mul = _binary("broadcast_mul", "out = lhs * rhs", "Product, with broadcasting.")
+broadcast_mul = _binary("broadcast_mul", "out = lhs * rhs", "Product, with broadcasting.", grad=_mul_grad)
 broadcast_div = _binary("broadcast_div", "out = lhs / rhs",
                         "Quotient, with broadcasting; integers divide truncating toward zero "
                         "(NB: MXNet crashes on an integer division by zero, minimx gives 0).",

@@ -17,7 +17,15 @@ from ..base import MXNetError, prod
 from .opdef import NO_GRAD, Domain, OpDef, Param, fail
 from .params import Bool, Int, OptAxes, OptInt, Shape
 
-__all__ = ["infer_reshape", "normalize_axis", "ALL_DTYPES", "MOVE_DOMAIN"]
+__all__ = ["infer_reshape", "ReshapeSizeError", "normalize_axis", "ALL_DTYPES", "MOVE_DOMAIN"]
+
+
+class ReshapeSizeError(MXNetError, ValueError):
+    """A reshape that would change the number of elements.
+
+    Also a ``ValueError``: MXNet's ``NDArray.reshape`` raises ``ValueError`` ("Cannot reshape array
+    of size 6 into shape (5, -1)"), so code written for MXNet that catches it keeps working.
+    """
 
 # Data movement works for every dtype: kernels copy bytes.
 ALL_DTYPES = ("float32", "float64", "float16", "int32", "int64", "int8", "uint8")
@@ -101,13 +109,13 @@ def infer_reshape(src, target, reverse=False):
     if infer_at is not None:
         known = prod(out)
         if known == 0 or total % known:
-            raise MXNetError(f"reshape: cannot infer the -1 dimension: {total} elements do not "
+            raise ReshapeSizeError(f"reshape: cannot infer the -1 dimension: {total} elements do not "
                              f"divide into the other sizes {tuple(out)} {where}")
         out[infer_at] = total // known
     if reverse:
         out.reverse()
     if prod(out) != total:
-        raise MXNetError(f"reshape: the result {tuple(out)} has {prod(out)} elements but the "
+        raise ReshapeSizeError(f"reshape: the result {tuple(out)} has {prod(out)} elements but the "
                          f"input has {total} {where}\n  hint: the number of elements must stay the same")
     return tuple(out)
 

@@ -21,8 +21,12 @@ def arange(ins, outs, attrs):
     if stop is None:
         start = 0.0
     n = outs[0].shape[0] // max(repeat, 1)
-    # MXNet computes start + i * step in float64 and then casts to the output type.
-    values = start + np.arange(n, dtype=np.float64) * step
+    # MXNet casts start and step to the output type first and computes start + i * step in that
+    # type (float32: arange(0, 1, 0.1)[9] is 0.90000004; int: arange(0.5, 5, 1.5) is [0, 1, 2]).
+    # float16 arithmetic goes through float32, as mshadow's half_t does.
+    dt = np.dtype(np.float32) if outs[0].dtype == np.float16 else outs[0].dtype
+    with np.errstate(over="ignore", invalid="ignore"):
+        values = np.asarray(start).astype(dt) + np.arange(n).astype(dt) * np.asarray(step).astype(dt)
     np.copyto(outs[0], np.repeat(values, repeat), casting="unsafe")
 
 

@@ -1,0 +1,138 @@
+"""Reverse-mode differentiation over the recorded tape.
+
+Steps of ``backward(heads, head_grads, ...)``:
+
+1. Check every head was computed while recording (it has a node) or is itself a variable.
+2. Sort the recorded nodes that lead to the heads in topological order (a depth-first walk).
+3. Seed each head's gradient with its head gradient (ones by default).
+4. Walk the nodes from the heads back: call each op's gradient rule with the gradients of its
+   outputs; add what it returns to the gradients of its inputs. Rules are made of ops, so this
+   runs on the engine like any other work, and with ``create_graph`` it is itself recorded.
+5. Write the gradients of the variables into their ``.grad`` (``grad_req='write'``) or add them
+   (``'add'``); or, for ``autograd.grad``, return them.
+6. Unless ``retain_graph``, free the graph: a second backward through it is an error.
+
+NB: this lives in the ndarray layer (not in ``minimx.autograd``) because ``NDArray.backward``
+calls it; ``mx.autograd`` re-exports it.
+"""
+from ..base import MXNetError
+from ..ops.opdef import NO_GRAD
+from . import invoke as _invoke
+from . import tape
+
+__all__ = ["backward"]
+
+
+def _describe(x):
+    return f"the {x.dtype.__name__} array of shape {x.shape}"
+
+
+def _topological(heads):
+    """Nodes that lead to ``heads``, each after the nodes that computed its inputs."""
+    order, seen = [], set()
+    for h in heads:
+        if h._node is None:
+            continue
+        stack = [(h._node[0], False)]
+        while stack:
+            node, expanded = stack.pop()
+            if expanded:
+                order.append(node)
+                continue
+            if id(node) in seen:
+                continue
+            if node.freed:
+                raise MXNetError(
+                    "backward: the graph behind this result was freed by an earlier backward. "
+                    "Pass retain_graph=True to the first backward to run backward through the "
+                    "same graph again")
+            seen.add(id(node))
+            stack.append((node, True))
+            for x in node.inputs:
+                if x._node is not None and id(x._node[0]) not in seen:
+                    stack.append((x._node[0], False))
+    return order
+
+
+def backward(heads, head_grads=None, retain_graph=False, train_mode=True, variables=None,
+             create_graph=False):
+    """Differentiate ``heads``; write variables' ``.grad`` or return gradients of ``variables``."""
+    heads = list(heads)
+    if head_grads is None:
+        head_grads = [None] * len(heads)
+    head_grads = list(head_grads)
+    if len(head_grads) != len(heads):
+        raise MXNetError(f"backward: {len(heads)} heads but {len(head_grads)} head gradients")
+    for h in heads:
+        if not tape.needs_grad(h):
+            raise MXNetError(
+                f"backward: {_describe(h)} is not in a computational graph: compute it inside "
+                "`with autograd.record():` from arrays that called attach_grad() first")
+    F = _invoke._F
+    order = _topological(heads)
+    prev_rec = tape.set_recording(create_graph)
+    prev_train = tape.set_training(train_mode)
+    try:
+        grads = {}   # id(array) -> [array, gradient]
+        for h, g in zip(heads, head_grads):
+            if g is None:
+                g = F.ones_like(h)
+            elif g.shape != h.shape:
+                raise MXNetError(f"backward: head gradient of shape {g.shape} for {_describe(h)}")
+            _accumulate(grads, h, g)
+        for node in reversed(order):
+            out_grads = [grads[id(o)][1] if id(o) in grads else None for o in node.outputs]
+            if all(g is None for g in out_grads):
+                continue
+            _apply_rule(node, out_grads, grads, F)
+        if variables is not None:
+            return [grads[id(v)][1] if id(v) in grads else F.zeros_like(v) for v in variables]
+        tape.set_recording(False)
+        for x, g in grads.values():
+            if x._grad_req == "null" or x._grad is None or x._node is not None:
+                continue
+            if x._grad_req == "add":
+                x._grad += g
+            else:
+                g.copyto(x._grad)
+        return None
+    finally:
+        tape.set_recording(prev_rec)
+        tape.set_training(prev_train)
+        if not retain_graph:
+            for node in order:
+                node.freed = True
+                node.inputs = node.outputs = ()
+
+
+def _accumulate(grads, x, g):
+    entry = grads.get(id(x))
+    if entry is None:
+        grads[id(x)] = [x, g]
+    else:
+        entry[1] = entry[1] + g
+
+
+def _apply_rule(node, out_grads, grads, F):
+    op = node.op
+    rule = op.grad
+    if rule is NO_GRAD or rule == NO_GRAD:
+        return
+    wanted = [tape.needs_grad(x) for x in node.inputs]
+    if not any(wanted):
+        return
+    if rule is None:
+        raise MXNetError(f"backward: operator {op.name} has no gradient rule yet, so gradients "
+                         "cannot flow through it; compute it outside autograd.record() or use "
+                         "ops that have one")
+    in_grads = rule(F, node.attrs, node.inputs, node.outputs, out_grads)
+    if len(in_grads) != len(node.inputs):
+        raise MXNetError(f"{op.name}: its gradient rule returned {len(in_grads)} gradients for "
+                         f"{len(node.inputs)} inputs")
+    for x, g, want in zip(node.inputs, in_grads, wanted):
+        if g is None or not want:
+            continue
+        if g.shape != x.shape:
+            raise MXNetError(f"{op.name}: its gradient rule returned shape {g.shape} for an input "
+                             f"of shape {x.shape}")
+        _accumulate(grads, x, g)
