@@ -2,10 +2,11 @@
 from . import autograd, base, engine, ndarray
 from . import ndarray as nd
 from . import random
+from . import test_utils
 from .base import MXNetError
 from .context import Context, cpu, cpu_pinned, current_context, gpu, num_gpus
 
 __version__ = "0.1.0"
 
 __all__ = ["autograd", "nd", "ndarray", "engine", "base", "MXNetError", "Context", "cpu", "gpu", "cpu_pinned",
-           "current_context", "num_gpus", "random"]
+           "current_context", "num_gpus", "random", "test_utils"]

@@ -2,6 +2,7 @@
 import sys
 
 from ..engine import wait_all as waitall
+from . import _internal
 from . import invoke as _invoke
 from .creation import arange, array, empty, eye, from_numpy, full, linspace, ones, zeros
 from .io import load, load_frombuffer, save

@@ -32,16 +32,21 @@ def array(source_array, ctx=None, dtype=None):
     """
     if isinstance(source_array, NDArray):
         dtype = source_array.dtype if dtype is None else dtype
-        out = empty_array(source_array.shape, normalize_dtype(dtype), _ctx(ctx))
+        out = empty_array(source_array.shape, _dtype(dtype), _ctx(ctx))
         if out.dtype == source_array.dtype:
             source_array.copyto(out)
         else:
             source_array.astype(dtype).copyto(out)
         return out
-    dt = normalize_dtype(dtype)
+    dt = _dtype(dtype)
     try:
-        values = np.asarray(source_array, dtype=dt)
-    except (TypeError, ValueError) as e:
+        try:
+            values = np.asarray(source_array, dtype=dt)
+        except OverflowError:
+            # numpy 1.x (MXNet's) wraps out-of-range Python ints: array([-1, 255], dtype='uint8')
+            # is [255, 255]; numpy 2 refuses, so convert first and cast with wrap-around.
+            values = np.asarray(source_array).astype(dt)
+    except (TypeError, ValueError, OverflowError) as e:
         # a TypeError too, as MXNet's "source_array must be array like object"
         raise MXNetTypeError(f"array: cannot make an array of {type(source_array).__name__} "
                          f"({source_array!r:.60}): {e}") from None
@@ -62,14 +67,24 @@ def from_numpy(values, ctx=None):
     return out
 
 
+def _dtype(dtype):
+    """``normalize_dtype`` whose error for an unknown dtype is also a ``TypeError``, as in MXNet
+    (where ``np.dtype('bad')`` raises it), so ``except TypeError`` keeps working."""
+    try:
+        return normalize_dtype(dtype)
+    except MXNetError as e:
+        raise MXNetTypeError(str(e)) from None
+
+
 def empty(shape, ctx=None, dtype=None):
     """A new array with uninitialised values."""
-    return empty_array(_shape(shape), normalize_dtype(dtype), _ctx(ctx))
+    return empty_array(_shape(shape), _dtype(dtype), _ctx(ctx))
 
 
 def zeros(shape, ctx=None, dtype=None, **kwargs):
     """A new array of zeros."""
     op = get_op("_zeros")
+    _dtype(dtype)
     return invoke(op, (), op.parse({"shape": _shape(shape), "dtype": dtype or "float32"}),
                   kwargs.get("out"), _ctx(ctx))
 
@@ -77,6 +92,7 @@ def zeros(shape, ctx=None, dtype=None, **kwargs):
 def ones(shape, ctx=None, dtype=None, **kwargs):
     """A new array of ones."""
     op = get_op("_ones")
+    _dtype(dtype)
     return invoke(op, (), op.parse({"shape": _shape(shape), "dtype": dtype or "float32"}),
                   kwargs.get("out"), _ctx(ctx))
 
@@ -84,6 +100,9 @@ def ones(shape, ctx=None, dtype=None, **kwargs):
 def full(shape, val, ctx=None, dtype=np.float32, out=None):
     """A new array filled with ``val``."""
     op = get_op("_full")
+    _dtype(dtype)
+    if isinstance(val, (bool, np.bool_)):
+        val = float(val)    # MXNet takes full((2,), True) as 1.0
     return invoke(op, (), op.parse({"shape": _shape(shape), "dtype": dtype, "value": val}), out,
                   _ctx(ctx))
 
@@ -91,6 +110,7 @@ def full(shape, val, ctx=None, dtype=np.float32, out=None):
 def arange(start, stop=None, step=1.0, repeat=1, infer_range=None, ctx=None, dtype=np.float32):
     """Evenly spaced values in [start, stop), each repeated ``repeat`` times."""
     op = get_op("_arange")
+    _dtype(dtype)
     return invoke(op, (), op.parse({"start": start, "stop": stop, "step": step, "repeat": repeat,
                                     "dtype": dtype}), None, _ctx(ctx))
 
@@ -98,6 +118,7 @@ def arange(start, stop=None, step=1.0, repeat=1, infer_range=None, ctx=None, dty
 def linspace(start, stop, num, endpoint=True, ctx=None, dtype=np.float32):
     """``num`` evenly spaced values from start to stop."""
     op = get_op("_linspace")
+    _dtype(dtype)
     return invoke(op, (), op.parse({"start": start, "stop": stop, "num": num,
                                     "endpoint": endpoint, "dtype": dtype}), None, _ctx(ctx))
 
@@ -105,5 +126,6 @@ def linspace(start, stop, num, endpoint=True, ctx=None, dtype=np.float32):
 def eye(N, M=0, k=0, ctx=None, dtype=None, **kwargs):
     """A 2-D array with ones on the k-th diagonal."""
     op = get_op("_eye")
+    _dtype(dtype)
     return invoke(op, (), op.parse({"N": N, "M": M, "k": k, "dtype": dtype or "float32"}),
                   kwargs.get("out"), _ctx(ctx))

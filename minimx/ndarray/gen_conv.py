@@ -11,6 +11,8 @@ __all__ = ['Convolution', 'Deconvolution']
 
 _Convolution_op = get_op('Convolution')
 _Deconvolution_op = get_op('Deconvolution')
+_backward_Convolution_data_op = get_op('_backward_Convolution_data')
+_backward_Convolution_weight_op = get_op('_backward_Convolution_weight')
 
 
 def Convolution(data=None, weight=None, bias=None, kernel=REQUIRED, stride=(), dilate=(), pad=(), num_filter=REQUIRED, num_group=1, workspace=1024, no_bias=False, cudnn_tune=None, cudnn_off=False, layout=None, out=None, name=None, **kwargs):
@@ -107,3 +109,93 @@ def Deconvolution(data=None, weight=None, bias=None, kernel=REQUIRED, stride=(),
         See the declaration ``minimx.ops.conv.Deconvolution``.
     """
     return invoke(_Deconvolution_op, (data, weight,) + tuple(x for x in (bias,) if x is not None), _Deconvolution_op.parse(dict(kwargs, kernel=kernel, stride=stride, dilate=dilate, pad=pad, adj=adj, target_shape=target_shape, num_filter=num_filter, num_group=num_group, workspace=workspace, no_bias=no_bias, cudnn_tune=cudnn_tune, cudnn_off=cudnn_off, layout=layout)), out)
+
+
+def _backward_Convolution_data(ograd=None, weight=None, kernel=REQUIRED, stride=(), dilate=(), pad=(), num_filter=REQUIRED, num_group=1, workspace=1024, no_bias=True, cudnn_tune=None, cudnn_off=False, layout=None, data_shape=REQUIRED, out=None, name=None, **kwargs):
+    """Convolution's data gradient (the transposed convolution of the head gradient), given the forward's parameters and data shape.
+
+    ``out[n, c, y * stride + k * dilate - pad] += ograd[n, f, y] * weight[f, c, k]``
+
+    Parameters
+    ----------
+    ograd : NDArray
+        Input array.
+    weight : NDArray
+        Input array.
+    kernel : Shape(tuple), required
+        kernel size: (w,), (h, w) or (d, h, w)
+    stride : Shape(tuple), default=()
+        stride per spatial axis (default 1)
+    dilate : Shape(tuple), default=()
+        dilation per spatial axis (default 1)
+    pad : Shape(tuple), default=()
+        zero padding per spatial axis, both sides (default 0)
+    num_filter : int, required
+        number of output channels
+    num_group : int, default=1
+        number of groups the channels are split into
+    workspace : int, default=1024
+        workspace limit in MB (ignored by minimx)
+    no_bias : boolean, default=True
+        leave out the bias term
+    cudnn_tune : {None, 'fastest', 'limited_workspace', 'off'}, default=None
+        cuDNN algorithm choice (ignored by minimx)
+    cudnn_off : boolean, default=False
+        turn off cuDNN (ignored by minimx)
+    layout : {None, 'NCW', 'NCHW', 'NCDHW', 'NHWC', 'NDHWC'}, default=None
+        data layout; minimx supports NCW, NCHW and NCDHW
+    data_shape : Shape(tuple), required
+        the forward's data shape (batch, channel, *spatial)
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.conv._backward_Convolution_data``.
+    """
+    return invoke(_backward_Convolution_data_op, (ograd, weight,), _backward_Convolution_data_op.parse(dict(kwargs, kernel=kernel, stride=stride, dilate=dilate, pad=pad, num_filter=num_filter, num_group=num_group, workspace=workspace, no_bias=no_bias, cudnn_tune=cudnn_tune, cudnn_off=cudnn_off, layout=layout, data_shape=data_shape)), out)
+
+
+def _backward_Convolution_weight(ograd=None, data=None, kernel=REQUIRED, stride=(), dilate=(), pad=(), num_filter=REQUIRED, num_group=1, workspace=1024, no_bias=True, cudnn_tune=None, cudnn_off=False, layout=None, out=None, name=None, **kwargs):
+    """Convolution's weight gradient: the head gradient correlated with the data's windows.
+
+    ``out[f, c, k] = sum_{n, y} ograd[n, f, y] * data_pad[n, c, y * stride + k * dilate]``
+
+    Parameters
+    ----------
+    ograd : NDArray
+        Input array.
+    data : NDArray
+        Input array.
+    kernel : Shape(tuple), required
+        kernel size: (w,), (h, w) or (d, h, w)
+    stride : Shape(tuple), default=()
+        stride per spatial axis (default 1)
+    dilate : Shape(tuple), default=()
+        dilation per spatial axis (default 1)
+    pad : Shape(tuple), default=()
+        zero padding per spatial axis, both sides (default 0)
+    num_filter : int, required
+        number of output channels
+    num_group : int, default=1
+        number of groups the channels are split into
+    workspace : int, default=1024
+        workspace limit in MB (ignored by minimx)
+    no_bias : boolean, default=True
+        leave out the bias term
+    cudnn_tune : {None, 'fastest', 'limited_workspace', 'off'}, default=None
+        cuDNN algorithm choice (ignored by minimx)
+    cudnn_off : boolean, default=False
+        turn off cuDNN (ignored by minimx)
+    layout : {None, 'NCW', 'NCHW', 'NCDHW', 'NHWC', 'NDHWC'}, default=None
+        data layout; minimx supports NCW, NCHW and NCDHW
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.conv._backward_Convolution_weight``.
+    """
+    return invoke(_backward_Convolution_weight_op, (ograd, data,), _backward_Convolution_weight_op.parse(dict(kwargs, kernel=kernel, stride=stride, dilate=dilate, pad=pad, num_filter=num_filter, num_group=num_group, workspace=workspace, no_bias=no_bias, cudnn_tune=cudnn_tune, cudnn_off=cudnn_off, layout=layout)), out)

@@ -11,6 +11,9 @@ __all__ = ['Embedding', 'SequenceMask', 'batch_take', 'gather_nd', 'one_hot', 'p
 
 _Embedding_op = get_op('Embedding')
 _SequenceMask_op = get_op('SequenceMask')
+_backward_gather_nd_op = get_op('_backward_gather_nd')
+_backward_pick_op = get_op('_backward_pick')
+_backward_take_op = get_op('_backward_take')
 _scatter_set_nd_op = get_op('_scatter_set_nd')
 _slice_assign_op = get_op('_slice_assign')
 _slice_assign_scalar_op = get_op('_slice_assign_scalar')
@@ -78,6 +81,86 @@ def SequenceMask(data=None, sequence_length=None, use_sequence_length=False, val
         See the declaration ``minimx.ops.indexing.SequenceMask``.
     """
     return invoke(_SequenceMask_op, (data,) + tuple(x for x in (sequence_length,) if x is not None), _SequenceMask_op.parse(dict(kwargs, use_sequence_length=use_sequence_length, value=value, axis=axis)), out)
+
+
+def _backward_gather_nd(data=None, indices=None, shape=REQUIRED, out=None, name=None, **kwargs):
+    """The gradient of gather_nd: scatter_nd that adds up repeated coordinates.
+
+    ``out = 0; out[indices[0, i...], ..., k...] += data[i..., k...]``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    indices : NDArray
+        Input array.
+    shape : Shape(tuple), required
+        the shape of gather_nd's input
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.indexing._backward_gather_nd``.
+    """
+    return invoke(_backward_gather_nd_op, (data, indices,), _backward_gather_nd_op.parse(dict(kwargs, shape=shape)), out)
+
+
+def _backward_pick(ograd=None, index=None, axis=-1, mode='clip', shape=REQUIRED, out=None, name=None, **kwargs):
+    """The gradient of pick (and batch_take): puts each ograd value at the picked position of a zero array.
+
+    ``out = 0; out[i, index[i, k], k] = ograd[i, k] (index on axis)``
+
+    Parameters
+    ----------
+    ograd : NDArray
+        Input array.
+    index : NDArray
+        Input array.
+    axis : int, default=-1
+        the axis pick chose along
+    mode : {'clip', 'wrap'}, default='clip'
+        pick's mode
+    shape : Shape(tuple), required
+        the shape of pick's input
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.indexing._backward_pick``.
+    """
+    return invoke(_backward_pick_op, (ograd, index,), _backward_pick_op.parse(dict(kwargs, axis=axis, mode=mode, shape=shape)), out)
+
+
+def _backward_take(ograd=None, indices=None, axis=0, mode='clip', dim=REQUIRED, out=None, name=None, **kwargs):
+    """The gradient of take (and Embedding): adds the slices of ograd into zeros at the clipped or wrapped indices.
+
+    ``out = 0; out[i..., indices[j...], k...] += ograd[i..., j..., k...]``
+
+    Parameters
+    ----------
+    ograd : NDArray
+        Input array.
+    indices : NDArray
+        Input array.
+    axis : int, default=0
+        the axis take gathered along
+    mode : {'clip', 'raise', 'wrap'}, default='clip'
+        take's mode
+    dim : int, required
+        size of that axis in take's input
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.indexing._backward_take``.
+    """
+    return invoke(_backward_take_op, (ograd, indices,), _backward_take_op.parse(dict(kwargs, axis=axis, mode=mode, dim=dim)), out)
 
 
 def _scatter_set_nd(lhs=None, rhs=None, indices=None, shape=REQUIRED, out=None, name=None, **kwargs):

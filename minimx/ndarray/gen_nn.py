@@ -20,6 +20,8 @@ _MAERegressionOutput_op = get_op('MAERegressionOutput')
 _MakeLoss_op = get_op('MakeLoss')
 _SoftmaxActivation_op = get_op('SoftmaxActivation')
 _SoftmaxOutput_op = get_op('SoftmaxOutput')
+_backward_log_softmax_op = get_op('_backward_log_softmax')
+_backward_softmax_op = get_op('_backward_softmax')
 _log_softmax_op = get_op('log_softmax')
 _smooth_l1_op = get_op('smooth_l1')
 _softmax_op = get_op('softmax')
@@ -152,7 +154,7 @@ def LeakyReLU(data=None, gamma=None, act_type='leaky', slope=0.25, lower_bound=0
 def LinearRegressionOutput(data=None, label=None, grad_scale=1.0, out=None, name=None, **kwargs):
     """Identity forward whose backward is the squared-error gradient against label.
 
-    ``out = data; backward: (out - label) * grad_scale``
+    ``out = data; backward: (out - label) * grad_scale / outputs per sample``
 
     Parameters
     ----------
@@ -176,7 +178,7 @@ def LinearRegressionOutput(data=None, label=None, grad_scale=1.0, out=None, name
 def LogisticRegressionOutput(data=None, label=None, grad_scale=1.0, out=None, name=None, **kwargs):
     """Sigmoid forward whose backward is the logistic-loss gradient against label.
 
-    ``out = 1 / (1 + exp(-data)); backward: (out - label) * grad_scale``
+    ``out = 1 / (1 + exp(-data)); backward: (out - label) * grad_scale / outputs per sample``
 
     Parameters
     ----------
@@ -200,7 +202,7 @@ def LogisticRegressionOutput(data=None, label=None, grad_scale=1.0, out=None, na
 def MAERegressionOutput(data=None, label=None, grad_scale=1.0, out=None, name=None, **kwargs):
     """Identity forward whose backward is the absolute-error gradient against label.
 
-    ``out = data; backward: sign(out - label) * grad_scale``
+    ``out = data; backward: sign(out - label) * grad_scale / outputs per sample``
 
     Parameters
     ----------
@@ -308,6 +310,58 @@ def SoftmaxOutput(data=None, label=None, grad_scale=1.0, ignore_label=-1.0, mult
     return invoke(_SoftmaxOutput_op, (data, label,), _SoftmaxOutput_op.parse(dict(kwargs, grad_scale=grad_scale, ignore_label=ignore_label, multi_output=multi_output, use_ignore=use_ignore, preserve_shape=preserve_shape, normalization=normalization, out_grad=out_grad, smooth_alpha=smooth_alpha)), out)
 
 Softmax = SoftmaxOutput
+
+def _backward_log_softmax(ograd=None, output=None, axis=-1, temperature=None, out=None, name=None, **kwargs):
+    """The gradient of log_softmax from its output and output gradient.
+
+    ``dx = (g - exp(out) * sum(g, axis)) / T``
+
+    Parameters
+    ----------
+    ograd : NDArray
+        Input array.
+    output : NDArray
+        Input array.
+    axis : int, default=-1
+        the softmax's axis
+    temperature : float or None, default=None
+        the softmax's temperature (None: 1)
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.nn._backward_log_softmax``.
+    """
+    return invoke(_backward_log_softmax_op, (ograd, output,), _backward_log_softmax_op.parse(dict(kwargs, axis=axis, temperature=temperature)), out)
+
+
+def _backward_softmax(ograd=None, output=None, axis=-1, temperature=None, out=None, name=None, **kwargs):
+    """The gradient of softmax (or, negated, softmin) from its output and output gradient.
+
+    ``dx = out * (g - sum(g * out, axis)) / T``
+
+    Parameters
+    ----------
+    ograd : NDArray
+        Input array.
+    output : NDArray
+        Input array.
+    axis : int, default=-1
+        the softmax's axis
+    temperature : float or None, default=None
+        the softmax's temperature (None: 1)
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.nn._backward_softmax``.
+    """
+    return invoke(_backward_softmax_op, (ograd, output,), _backward_softmax_op.parse(dict(kwargs, axis=axis, temperature=temperature)), out)
+
 
 def log_softmax(data=None, axis=-1, temperature=None, dtype=None, use_length=False, out=None, name=None, **kwargs):
     """The log of softmax, computed without forming the softmax (stable for large inputs).

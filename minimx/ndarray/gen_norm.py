@@ -15,6 +15,7 @@ _InstanceNorm_op = get_op('InstanceNorm')
 _L2Normalization_op = get_op('L2Normalization')
 _LRN_op = get_op('LRN')
 _LayerNorm_op = get_op('LayerNorm')
+_backward_BatchNorm_op = get_op('_backward_BatchNorm')
 
 
 def BatchNorm(data=None, gamma=None, beta=None, moving_mean=None, moving_var=None, eps=0.001, momentum=0.9, fix_gamma=True, use_global_stats=False, output_mean_var=False, axis=1, cudnn_off=False, min_calib_range=None, max_calib_range=None, out=None, name=None, **kwargs):
@@ -199,3 +200,37 @@ def LayerNorm(data=None, gamma=None, beta=None, axis=-1, eps=1e-05, output_mean_
         See the declaration ``minimx.ops.norm.LayerNorm``.
     """
     return invoke(_LayerNorm_op, (data, gamma, beta,), _LayerNorm_op.parse(dict(kwargs, axis=axis, eps=eps, output_mean_var=output_mean_var)), out)
+
+
+def _backward_BatchNorm(out_grad=None, data=None, gamma=None, mean=None, invstd=None, axis=1, fix_gamma=True, use_global_stats=False, out=None, name=None, **kwargs):
+    """The fused gradient of BatchNorm (data, gamma, beta) from the output gradient and the forward's mean and inverse std; BatchNorm's gradient rule calls it.
+
+    ``xhat = (x - mean) * invstd; dgamma = sum(g * xhat); dbeta = sum(g); dx = gamma * invstd * (g - mean(g) - xhat * mean(g * xhat)) (batch statistics) or g * gamma * invstd``
+
+    Parameters
+    ----------
+    out_grad : NDArray
+        Input array.
+    data : NDArray
+        Input array.
+    gamma : NDArray
+        Input array.
+    mean : NDArray
+        Input array.
+    invstd : NDArray
+        Input array.
+    axis : int, default=1
+        the channel axis
+    fix_gamma : boolean, default=True
+        gamma is 1 (and gets a zero gradient)
+    use_global_stats : boolean, default=False
+        mean and invstd are constants (the running statistics): the affine gradient
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.norm._backward_BatchNorm``.
+    """
+    return invoke(_backward_BatchNorm_op, (out_grad, data, gamma, mean, invstd,), _backward_BatchNorm_op.parse(dict(kwargs, axis=axis, fix_gamma=fix_gamma, use_global_stats=use_global_stats)), out)

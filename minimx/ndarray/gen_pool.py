@@ -10,6 +10,7 @@ from .invoke import invoke
 __all__ = ['Pooling']
 
 _Pooling_op = get_op('Pooling')
+_backward_Pooling_op = get_op('_backward_Pooling')
 
 
 def Pooling(data=None, kernel=(), pool_type='max', global_pool=False, cudnn_off=False, pooling_convention='valid', stride=(), pad=(), p_value=None, count_include_pad=None, layout=None, out=None, name=None, **kwargs):
@@ -50,3 +51,47 @@ def Pooling(data=None, kernel=(), pool_type='max', global_pool=False, cudnn_off=
         See the declaration ``minimx.ops.pool.Pooling``.
     """
     return invoke(_Pooling_op, (data,), _Pooling_op.parse(dict(kwargs, kernel=kernel, pool_type=pool_type, global_pool=global_pool, cudnn_off=cudnn_off, pooling_convention=pooling_convention, stride=stride, pad=pad, p_value=p_value, count_include_pad=count_include_pad, layout=layout)), out)
+
+
+def _backward_Pooling(ograd=None, data=None, output=None, kernel=(), pool_type='max', global_pool=False, cudnn_off=False, pooling_convention='valid', stride=(), pad=(), p_value=None, count_include_pad=None, layout=None, out=None, name=None, **kwargs):
+    """Pooling's data gradient (fused): every output's gradient flows back to its window.
+
+    ``out[n, c, x] = sum_{y: x in window(y)} ograd[n, c, y] * d pool(y) / d data[x]``
+
+    Parameters
+    ----------
+    ograd : NDArray
+        Input array.
+    data : NDArray
+        Input array.
+    output : NDArray
+        Input array.
+    kernel : Shape(tuple), default=()
+        window size: (w,), (h, w) or (d, h, w)
+    pool_type : {'avg', 'lp', 'max', 'sum'}, default='max'
+        the pooling function
+    global_pool : boolean, default=False
+        pool over the whole spatial extent
+    cudnn_off : boolean, default=False
+        turn off cuDNN (ignored by minimx)
+    pooling_convention : {'full', 'same', 'valid'}, default='valid'
+        how the output size is rounded (see the module docstring)
+    stride : Shape(tuple), default=()
+        stride per spatial axis (default 1)
+    pad : Shape(tuple), default=()
+        padding per spatial axis, both sides (default 0)
+    p_value : int or None, default=None
+        p of Lp pooling: 1, 2 or 3
+    count_include_pad : value, default=None
+        average pooling counts padded elements (None means True)
+    layout : {None, 'NCDHW', 'NCHW', 'NCW', 'NDHWC', 'NHWC', 'NWC'}, default=None
+        data layout; minimx supports NCW, NCHW and NCDHW
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.pool._backward_Pooling``.
+    """
+    return invoke(_backward_Pooling_op, (ograd, data, output,), _backward_Pooling_op.parse(dict(kwargs, kernel=kernel, pool_type=pool_type, global_pool=global_pool, cudnn_off=cudnn_off, pooling_convention=pooling_convention, stride=stride, pad=pad, p_value=p_value, count_include_pad=count_include_pad, layout=layout)), out)

@@ -19,6 +19,10 @@ _ROIPooling_op = get_op('ROIPooling')
 _SVMOutput_op = get_op('SVMOutput')
 _SpatialTransformer_op = get_op('SpatialTransformer')
 _UpSampling_op = get_op('UpSampling')
+_backward_BilinearSampler_op = get_op('_backward_BilinearSampler')
+_backward_Correlation_op = get_op('_backward_Correlation')
+_backward_ROIPooling_op = get_op('_backward_ROIPooling')
+_ctc_loss_grad_op = get_op('_ctc_loss_grad')
 
 
 def BilinearSampler(data=None, grid=None, cudnn_off=None, out=None, name=None, **kwargs):
@@ -304,3 +308,119 @@ def UpSampling(*data, scale=REQUIRED, num_filter=0, sample_type=REQUIRED, multi_
         See the declaration ``minimx.ops.vision.UpSampling``.
     """
     return invoke(_UpSampling_op, data, _UpSampling_op.parse(dict(kwargs, scale=scale, num_filter=num_filter, sample_type=sample_type, multi_input_mode=multi_input_mode, workspace=workspace, num_args=len(data))), out)
+
+
+def _backward_BilinearSampler(out_grad=None, data=None, grid=None, out=None, name=None, **kwargs):
+    """The gradient of BilinearSampler w.r.t. data and grid.
+
+    ``grad_data = scatter-add of bilinear weights * out_grad; grad_grid = sum over channels of out_grad * d(bilinear interpolation)/d(x, y)``
+
+    Parameters
+    ----------
+    out_grad : NDArray
+        Input array.
+    data : NDArray
+        Input array.
+    grid : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.vision._backward_BilinearSampler``.
+    """
+    return invoke(_backward_BilinearSampler_op, (out_grad, data, grid,), _backward_BilinearSampler_op.parse(kwargs), out)
+
+
+def _backward_Correlation(out_grad=None, data1=None, data2=None, kernel_size=1, max_displacement=1, stride1=1, stride2=1, pad_size=0, is_multiply=True, out=None, name=None, **kwargs):
+    """The gradient of Correlation w.r.t. both inputs (same parameters as Correlation).
+
+    ``grad1 = sum over displacements of out_grad * shifted data2 / norm (or sign(data1 - data2) with is_multiply=False), grad2 likewise``
+
+    Parameters
+    ----------
+    out_grad : NDArray
+        Input array.
+    data1 : NDArray
+        Input array.
+    data2 : NDArray
+        Input array.
+    kernel_size : int, default=1
+        odd size of the compared patches
+    max_displacement : int, default=1
+        largest displacement compared
+    stride1 : int, default=1
+        stride of the patch centres in data1
+    stride2 : int, default=1
+        stride of the displacements around each centre
+    pad_size : int, default=0
+        zero padding of both inputs
+    is_multiply : boolean, default=True
+        multiply (else the absolute difference)
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.vision._backward_Correlation``.
+    """
+    return invoke(_backward_Correlation_op, (out_grad, data1, data2,), _backward_Correlation_op.parse(dict(kwargs, kernel_size=kernel_size, max_displacement=max_displacement, stride1=stride1, stride2=stride2, pad_size=pad_size, is_multiply=is_multiply)), out)
+
+
+def _backward_ROIPooling(out_grad=None, argmax=None, data=None, out=None, name=None, **kwargs):
+    """The gradient of ROIPooling w.r.t. data: each cell's head gradient goes to its maximum (argmax, ROIPooling's hidden output); data gives only the shape.
+
+    ``grad_data.flat[argmax] += out_grad (argmax >= 0)``
+
+    Parameters
+    ----------
+    out_grad : NDArray
+        Input array.
+    argmax : NDArray
+        Input array.
+    data : NDArray
+        Input array.
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.vision._backward_ROIPooling``.
+    """
+    return invoke(_backward_ROIPooling_op, (out_grad, argmax, data,), _backward_ROIPooling_op.parse(kwargs), out)
+
+
+def _ctc_loss_grad(data=None, label=None, data_lengths=None, label_lengths=None, use_data_lengths=False, use_label_lengths=False, blank_label='first', out=None, name=None, **kwargs):
+    """The gradient of each sequence's CTCLoss w.r.t. data (the forward-backward algorithm); CTCLoss's rule scales it by the head gradient.
+
+    ``out[t, n, k] = softmax(data[t, n])[k] - (posterior probability that the alignment of label[n] emits k at step t); 0 past data_lengths[n]``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    label : NDArray
+        Input array.
+    data_lengths : NDArray
+        Input array.
+    label_lengths : NDArray
+        Input array.
+    use_data_lengths : boolean, default=False
+        as CTCLoss
+    use_label_lengths : boolean, default=False
+        as CTCLoss
+    blank_label : {'first', 'last'}, default='first'
+        as CTCLoss
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.vision._ctc_loss_grad``.
+    """
+    return invoke(_ctc_loss_grad_op, (data, label,) + tuple(x for x in (data_lengths, label_lengths,) if x is not None), _ctc_loss_grad_op.parse(dict(kwargs, use_data_lengths=use_data_lengths, use_label_lengths=use_label_lengths, blank_label=blank_label)), out)

@@ -27,7 +27,7 @@ _OPS = {name: get_op(name) for name in (
     "_plus_scalar", "_minus_scalar", "_rminus_scalar", "_mul_scalar", "_div_scalar", "_rdiv_scalar",
     "_mod_scalar", "_rmod_scalar", "_power_scalar", "_rpower_scalar", "_equal_scalar",
     "_not_equal_scalar", "_greater_scalar", "_greater_equal_scalar", "_lesser_scalar",
-    "_lesser_equal_scalar", "negative", "_copy", "Cast", "transpose", "Reshape")}
+    "_lesser_equal_scalar", "negative", "_copy", "Cast", "transpose", "Reshape", "_window")}
 _BROADCAST_ADD, _BROADCAST_MUL = _OPS["broadcast_add"], _OPS["broadcast_mul"]
 _NO_ATTRS = {}   # shared by ops without parameters; kernels never modify attrs
 
@@ -72,8 +72,15 @@ class NDArray(FluentMethods):
         return self
 
     def _view(self, offset, shape):
-        """A view sharing this array's chunk; ``offset`` counts elements from this array's start."""
-        return NDArray._wrap(self._chunk, self._offset + offset, shape)
+        """A view sharing this array's chunk; ``offset`` counts elements from this array's start.
+
+        While recording, a view of an array that takes part in autograd is also recorded (as the
+        ``_window`` op), so gradients flow back through ``x[1]``, ``x[2:5]`` and ``x.reshape``.
+        """
+        view = NDArray._wrap(self._chunk, self._offset + offset, shape)
+        if tape.state.recording and tape.needs_grad(self):
+            tape.record(_OPS["_window"], {"offset": offset, "shape": tuple(shape)}, (self,), (view,))
+        return view
 
     # -- attributes ------------------------------------------------------------------------------
     @property
@@ -171,7 +178,7 @@ class NDArray(FluentMethods):
             dst = empty_array(self.shape, self._data.dtype, other)
             _push_copy(self, dst)
             return dst
-        raise MXNetError(f"copyto: expected an NDArray or a Context, got {type(other).__name__}")
+        raise MXNetTypeError(f"copyto: expected an NDArray or a Context, got {type(other).__name__}")
 
     def as_in_context(self, context):
         """This array if it already lives on ``context``, else a copy there."""
@@ -194,13 +201,9 @@ class NDArray(FluentMethods):
         elif len(shape) == 1 and isinstance(shape[0], (list, tuple)):
             shape = shape[0]
         if kwargs:
-            raise MXNetError(f"reshape got unexpected argument(s) {', '.join(kwargs)}")
+            raise MXNetTypeError(f"reshape got unexpected argument(s) {', '.join(kwargs)}")
         new_shape = infer_reshape(self._shape, tuple(shape), reverse)
-        view = self._view(0, new_shape)
-        if tape.state.recording:
-            # A view still takes part in differentiation: record it as MXNet's Reshape op.
-            tape.record(_OPS["Reshape"], {"shape": new_shape, "reverse": False}, (self,), (view,))
-        return view
+        return self._view(0, new_shape)
 
     def __len__(self):
         if not self._shape:
@@ -366,6 +369,12 @@ class NDArray(FluentMethods):
     def broadcast_to(self, shape):
         """Broadcast to ``shape``; as MXNet's method (unlike the op), fewer axes get leading 1s."""
         shape = tuple(shape)
+        # MXNet's method checks in Python and raises ValueError (the op would read 0 as "keep")
+        padded = (1,) * (len(shape) - self.ndim) + self._shape
+        if len(shape) < self.ndim or any(d != s and d != 1 for d, s in zip(padded, shape)):
+            raise MXNetValueError(
+                f"broadcast_to: cannot broadcast shape {self.shape} to {shape}\n  hint: each "
+                f"axis must match or be 1 in the source; missing leading axes count as 1")
         x = self
         if len(shape) > self.ndim:
             x = self.reshape((1,) * (len(shape) - self.ndim) + self.shape)

@@ -14,6 +14,7 @@ The checks follow MXNet's shape inference (``src/operator/nn/convolution.cc``,
 """
 from ..base import prod
 from .linalg import float_dtype
+from .gradutil_linalg import call
 from .opdef import Domain, OpDef, Param, fail
 from .params import Bool, Int, Shape
 
@@ -290,4 +291,136 @@ Deconvolution = OpDef(
             "to out[n, f, y * stride + k * dilate - pad]",
     doc="Transposed convolution (often called deconvolution): the gradient of Convolution with "
         "respect to its data, used to upsample.",
+    family="conv")
+
+
+# -- gradients -----------------------------------------------------------------------------------
+# Convolution is linear in its data and in its weight. Its data gradient is the transposed
+# convolution of the head gradient (a Deconvolution), its weight gradient a correlation of the head
+# gradient with the data windows: two fused kernels, declared as ops below so the rules call them
+# through F, and themselves differentiable (so Convolution has gradients of every order).
+def _geo(attrs, **changes):
+    """The geometry parameters a gradient passes on (``changes`` override them)."""
+    geo = {k: attrs[k] for k in ("kernel", "stride", "dilate", "pad", "num_filter", "num_group")}
+    geo.update(changes)
+    return geo
+
+
+def _bias_grad(F, g):
+    return F.sum(g, axis=(0,) + tuple(range(2, len(g.shape))))
+
+
+def _conv_grad(F, attrs, inputs, outputs, out_grads):
+    g = out_grads[0]
+    if g is None:
+        return [None] * len(inputs)
+    x, w = inputs[0], inputs[1]
+    grads = [call(F, "_backward_Convolution_data", g, w, data_shape=x.shape, **_geo(attrs)),
+             call(F, "_backward_Convolution_weight", g, x, **_geo(attrs))]
+    return grads + [_bias_grad(F, g)] * (len(inputs) - 2)
+
+
+def _deconv_grad(F, attrs, inputs, outputs, out_grads):
+    """Deconvolution is Convolution's data gradient, so its data gradient is a Convolution with
+    the same weight (``num_filter`` = the data's channels) and its weight gradient is
+    Convolution's weight gradient with the data and the head gradient in swapped roles."""
+    g = out_grads[0]
+    if g is None:
+        return [None] * len(inputs)
+    x, w = inputs[0], inputs[1]
+    kernel, stride, dilate, pad = conv_geometry("Deconvolution", attrs, x.shape)
+    pad, _ = deconv_pad(attrs, x.shape[2:], kernel, stride, dilate, pad)
+    geo = _geo(attrs, pad=pad, num_filter=x.shape[1])
+    grads = [F.Convolution(g, w, no_bias=True, **geo),
+             call(F, "_backward_Convolution_weight", x, g, **geo)]
+    return grads + [_bias_grad(F, g)] * (len(inputs) - 2)
+
+
+Convolution.grad = _conv_grad
+Deconvolution.grad = _deconv_grad
+
+
+def _bwd_data_shape(attrs, ograd, weight):
+    data = tuple(attrs["data_shape"])
+    expected = _conv_shape(dict(attrs, no_bias=True), data, weight)
+    if tuple(ograd) != expected:
+        fail(f"the head gradient has shape {tuple(ograd)} but a Convolution of data {data} with "
+             f"the weight {tuple(weight)} gives {expected}", "pass the forward's data shape")
+    return data
+
+
+def _bwd_weight_shape(attrs, ograd, data):
+    kernel = tuple(attrs["kernel"])
+    weight = (attrs["num_filter"], data[1] // max(attrs["num_group"], 1)) + kernel
+    expected = _conv_shape(dict(attrs, no_bias=True), data, weight)
+    if tuple(ograd) != expected:
+        fail(f"the head gradient has shape {tuple(ograd)} but a Convolution of the data "
+             f"{tuple(data)} gives {expected}", "pass the forward's data and parameters")
+    return weight
+
+
+def _bwd_data_grad(F, attrs, inputs, outputs, out_grads):
+    """``dx = T(og, w)`` is bilinear: ``d og = Conv(H, w)``, ``d w = dW(og, H)``."""
+    h = out_grads[0]
+    if h is None:
+        return [None, None]
+    og, w = inputs
+    return [F.Convolution(h, w, no_bias=True, **_geo(attrs)),
+            call(F, "_backward_Convolution_weight", og, h, **_geo(attrs))]
+
+
+def _bwd_weight_grad(F, attrs, inputs, outputs, out_grads):
+    """``dw = dW(og, x)`` is bilinear: ``d og = Conv(x, H)``, ``d x = T(og, H)``."""
+    h = out_grads[0]
+    if h is None:
+        return [None, None]
+    og, x = inputs
+    return [F.Convolution(x, h, no_bias=True, **_geo(attrs)),
+            call(F, "_backward_Convolution_data", og, h, data_shape=x.shape, **_geo(attrs))]
+
+
+def _bwd_inputs(rng, dtype, attrs, weight_grad):
+    """(ograd, weight) or (ograd, data) that fit a Convolution of ``attrs['data_shape']``."""
+    groups = attrs.get("num_group", 1)
+    data = tuple(attrs.get("data_shape") or (int(rng.integers(1, 3)), 2 * groups) + tuple(
+        int(v) for v in rng.integers(4, 6, size=len(attrs["kernel"]))))
+    weight = (attrs["num_filter"], data[1] // groups) + tuple(attrs["kernel"])
+    full = Convolution.parse({k: v for k, v in attrs.items() if k != "data_shape"})
+    ograd = _conv_shape(dict(full, no_bias=True), data, weight)
+    other = data if weight_grad else weight
+    return [rng.uniform(-1, 1, ograd).astype(dtype), rng.uniform(-1, 1, other).astype(dtype)]
+
+
+_BWD_ATTRS = [
+    {"kernel": (3, 3), "num_filter": 2, "data_shape": (2, 2, 5, 4)},
+    {"kernel": (3, 2), "num_filter": 4, "stride": (2, 1), "pad": (1, 0), "num_group": 2,
+     "data_shape": (1, 2, 6, 4)},
+    {"kernel": (2, 2), "num_filter": 2, "dilate": (2, 1), "data_shape": (1, 3, 5, 4)},
+    {"kernel": (3,), "num_filter": 2, "stride": (2,), "pad": (1,), "data_shape": (2, 2, 6)},
+    {"kernel": (2, 2, 2), "num_filter": 2, "pad": (1, 0, 1), "data_shape": (1, 2, 3, 3, 2)},
+]
+_DATA_SHAPE = Param("data_shape", Shape, doc="the forward's data shape (batch, channel, *spatial)")
+
+_backward_Convolution_data = OpDef(
+    "_backward_Convolution_data", inputs=("ograd", "weight"),
+    params=_params(1024, True) + (_DATA_SHAPE,),
+    shape=_bwd_data_shape, dtype=float_dtype, work=lambda a, i, o: _conv_work(a, [o[0], i[1]], i),
+    grad=_bwd_data_grad,
+    domain=Domain(low=-1.0, high=1.0, attrs=_BWD_ATTRS, rtol=1e-4, atol=1e-4,
+                  make_inputs=lambda rng, dtype, attrs: _bwd_inputs(rng, dtype, attrs, False)),
+    formula="out[n, c, y * stride + k * dilate - pad] += ograd[n, f, y] * weight[f, c, k]",
+    doc="Convolution's data gradient (the transposed convolution of the head gradient), given "
+        "the forward's parameters and data shape.",
+    family="conv")
+
+_backward_Convolution_weight = OpDef(
+    "_backward_Convolution_weight", inputs=("ograd", "data"), params=_params(1024, True),
+    shape=_bwd_weight_shape, dtype=float_dtype,
+    work=lambda a, i, o: _conv_work(a, [i[0], o[0]], i),
+    grad=_bwd_weight_grad,
+    domain=Domain(low=-1.0, high=1.0, rtol=1e-4, atol=1e-4,
+                  attrs=[{k: v for k, v in a.items() if k != "data_shape"} for a in _BWD_ATTRS],
+                  make_inputs=lambda rng, dtype, attrs: _bwd_inputs(rng, dtype, attrs, True)),
+    formula="out[f, c, k] = sum_{n, y} ograd[n, f, y] * data_pad[n, c, y * stride + k * dilate]",
+    doc="Convolution's weight gradient: the head gradient correlated with the data's windows.",
     family="conv")

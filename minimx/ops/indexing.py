@@ -8,6 +8,7 @@ along axis ``j`` (MXNet's layout, the transpose of TensorFlow's).
 import numpy as np
 
 from .._kernels.reference.shape import slice_ranges
+from .gradutil_shape import call, fractional
 from .opdef import NO_GRAD, Domain, OpDef, Param, fail, first_dtype, same_dtype
 from .params import Bool, DType, Enum, Float, Int, OptInt, Shape
 from .shape_select import OptIntTuple, check_slice
@@ -35,9 +36,16 @@ def _take_shape(attrs, a, indices):
     return a[:axis] + tuple(indices) + a[axis + 1:]
 
 
+def _take_grad(F, attrs, inputs, outputs, out_grads):
+    a, indices = inputs   # the slices' gradients add up where an index repeats; indices get none
+    dim = a.shape[attrs["axis"] % len(a.shape)]
+    return [call(F, "_backward_take", out_grads[0], indices, axis=attrs["axis"],
+                 mode=attrs["mode"], dim=dim), None]
+
+
 def _take_inputs(rng, dtype, attrs):
     a = rng.uniform(-3, 3, (4, 3, 2)).astype(dtype)
-    idx = rng.integers(-5, 9, size=(2, 3)).astype("float32")
+    idx = fractional(rng.integers(-5, 9, size=(2, 3))).astype("float32")
     if attrs.get("mode") == "raise":
         idx = _indices(rng, (2, 3), a.shape[attrs.get("axis", 0)], "int32")
     return [a, idx]
@@ -48,7 +56,7 @@ take = OpDef(
     params=(Param("axis", Int, 0, "the axis to take from"),
             Param("mode", Enum("clip", "raise", "wrap"), "clip",
                   "out-of-range indices: clip to the ends, wrap around, or raise")),
-    shape=_take_shape, dtype=first_dtype,
+    shape=_take_shape, dtype=first_dtype, grad=_take_grad,
     formula="out[i..., j..., k...] = a[i..., indices[j...], k...]",
     doc="Takes elements (slices) of an array along an axis at the given indices.",
     domain=Domain(dtypes=_DTYPES, make_inputs=_take_inputs,
@@ -72,7 +80,13 @@ def _pick_inputs(rng, dtype, attrs):
     data = rng.uniform(-3, 3, (3, 4, 2)).astype(dtype)
     axis = attrs.get("axis", -1) % 3
     shape = tuple(d for i, d in enumerate(data.shape) if i != axis)
-    return [data, rng.integers(-2, 6, size=shape).astype("float32")]
+    return [data, fractional(rng.integers(-2, 6, size=shape)).astype("float32")]
+
+
+def _pick_grad(F, attrs, inputs, outputs, out_grads):
+    data, index = inputs
+    return [call(F, "_backward_pick", out_grads[0], index, axis=attrs["axis"], mode=attrs["mode"],
+                 shape=data.shape), None]
 
 
 pick = OpDef(
@@ -80,7 +94,7 @@ pick = OpDef(
     params=(Param("axis", OptInt, -1, "the axis to pick along"),
             Param("keepdims", Bool, False, "keep the picked axis with size 1"),
             Param("mode", Enum("clip", "wrap"), "clip", "out-of-range indices: clip or wrap")),
-    shape=_pick_shape, dtype=first_dtype,
+    shape=_pick_shape, dtype=first_dtype, grad=_pick_grad,
     formula="out[i, k] = data[i, index[i, k], k] (index on axis)",
     doc="Picks one element along an axis for each position of the other axes.",
     domain=Domain(dtypes=_DTYPES, make_inputs=_pick_inputs,
@@ -112,8 +126,17 @@ def _batch_take_inputs(rng, dtype, attrs):
     return [rng.uniform(-3, 3, (5, 3)).astype(dtype), rng.integers(-1, 4, size=(5,)).astype("int32")]
 
 
+def _batch_take_grad(F, attrs, inputs, outputs, out_grads):
+    a, indices = inputs   # batch_take is pick(a as (rows, m), indices, axis=-1) in clip mode
+    rows = a.size // a.shape[-1]
+    g = call(F, "_backward_pick", F.reshape(out_grads[0], shape=(-1,)),
+             F.reshape(indices, shape=(-1,)), axis=-1, mode="clip", shape=(rows, a.shape[-1]))
+    return [F.reshape_like(g, a), None]
+
+
 batch_take = OpDef(
     "batch_take", inputs=("a", "indices"), shape=_batch_take_shape, dtype=_batch_take_dtype,
+    grad=_batch_take_grad,
     formula="out[i] = a[i, clip(indices[i], 0, a.shape[-1] - 1)]",
     doc="Takes one element from each row of a (deprecated in MXNet: use pick).",
     domain=Domain(dtypes=_DTYPES, make_inputs=_batch_take_inputs), family="indexing")
@@ -128,7 +151,14 @@ def _embedding_shape(attrs, data, weight):
 
 def _embedding_inputs(rng, dtype, attrs):
     weight = rng.uniform(-3, 3, (attrs["input_dim"], attrs["output_dim"])).astype(dtype)
-    return [rng.integers(-1, attrs["input_dim"] + 1, size=(2, 3)).astype("float32"), weight]
+    data = fractional(rng.integers(-1, attrs["input_dim"] + 1, size=(2, 3)))
+    return [data.astype("float32"), weight]
+
+
+def _embedding_grad(F, attrs, inputs, outputs, out_grads):
+    data = inputs[0]   # weight's gradient: out_grad's rows added at the (clipped) indices
+    return [None, call(F, "_backward_take", out_grads[0], data, axis=0, mode="clip",
+                       dim=attrs["input_dim"])]
 
 
 Embedding = OpDef(
@@ -137,7 +167,7 @@ Embedding = OpDef(
             Param("output_dim", Int, doc="embedding size (columns of weight)"),
             Param("dtype", DType, "float32", "weight type when it must be inferred"),
             Param("sparse_grad", Bool, False, "row-sparse gradient (dense in minimx)")),
-    shape=_embedding_shape, dtype=lambda attrs, data, weight: weight,
+    shape=_embedding_shape, dtype=lambda attrs, data, weight: weight, grad=_embedding_grad,
     formula="out[i..., :] = weight[clip(data[i...], 0, input_dim - 1), :]",
     doc="Maps integer indices to rows of the weight matrix (indices are clipped to the rows).",
     domain=Domain(dtypes=_DTYPES, make_inputs=_embedding_inputs,
@@ -167,6 +197,8 @@ def _gather_inputs(rng, dtype, attrs):
 
 gather_nd = OpDef(
     "gather_nd", inputs=("data", "indices"), shape=_gather_nd_shape, dtype=first_dtype,
+    grad=lambda F, attrs, ins, outs, ograds: [
+        call(F, "_backward_gather_nd", ograds[0], ins[1], shape=ins[0].shape), None],
     formula="out[i..., k...] = data[indices[0, i...], ..., indices[M-1, i...], k...]",
     doc="Gathers slices of data at the coordinates in indices' first axis (negative "
         "coordinates count from the end).",
@@ -188,6 +220,7 @@ def _scatter_inputs(rng, dtype, attrs):
 scatter_nd = OpDef(
     "scatter_nd", inputs=("data", "indices"), params=(Param("shape", Shape, doc="output shape"),),
     shape=_scatter_nd_shape, dtype=first_dtype,
+    grad=lambda F, attrs, ins, outs, ograds: [F.gather_nd(ograds[0], ins[1]), None],
     formula="out = 0; out[indices[0, i...], ..., k...] = data[i..., k...]",
     doc="Scatters data into a zero array of the given shape; the inverse of gather_nd.",
     domain=Domain(dtypes=_DTYPES, make_inputs=_scatter_inputs, attrs=[{"shape": (4, 2)}]),
@@ -206,9 +239,17 @@ def _scatter_set_inputs(rng, dtype, attrs):
     return [rng.uniform(-3, 3, (4, 2)).astype(dtype), rhs, idx]
 
 
+def _scatter_set_grad(F, attrs, inputs, outputs, out_grads):
+    lhs, rhs, indices = inputs   # lhs: everywhere but the written positions; rhs: those
+    g = out_grads[0]
+    return [call(F, "_scatter_set_nd", g, F.zeros_like(rhs), indices, shape=lhs.shape),
+            F.gather_nd(g, indices), None]
+
+
 _scatter_set_nd = OpDef(
     "_scatter_set_nd", inputs=("lhs", "rhs", "indices"),
     params=(Param("shape", Shape, doc="lhs's shape"),), shape=_scatter_set_shape,
+    grad=_scatter_set_grad,
     dtype=lambda attrs, lhs, rhs, indices: same_dtype(attrs, lhs, rhs),
     formula="out = lhs; out[indices[0, i...], ..., k...] = rhs[i..., k...]",
     doc="Writes rhs into lhs at the coordinates in indices (what x[advanced_key] = v runs).",
@@ -267,7 +308,15 @@ def _sequence_mask_shape(attrs, data, *rest):
 def _sequence_mask_inputs(rng, dtype, attrs):
     data = rng.uniform(-3, 3, (4, 3, 2)).astype(dtype)
     batch = data.shape[1 - attrs.get("axis", 0)]
-    return [data, rng.integers(0, 6, size=(batch,)).astype(dtype)]
+    return [data, fractional(rng.integers(0, 6, size=(batch,))).astype(dtype)]
+
+
+def _sequence_mask_grad(F, attrs, inputs, outputs, out_grads):
+    g = out_grads[0]   # masked steps are constants: their gradient is masked to 0
+    if not attrs["use_sequence_length"]:
+        return [g] + [None] * (len(inputs) - 1)
+    return [F.SequenceMask(g, inputs[1], use_sequence_length=True, value=0.0, axis=attrs["axis"]),
+            None]
 
 
 SequenceMask = OpDef(
@@ -275,7 +324,7 @@ SequenceMask = OpDef(
     params=(Param("use_sequence_length", Bool, False, "use sequence_length (else out = data)"),
             Param("value", Float, 0.0, "the value of masked steps"),
             Param("axis", Int, 0, "the time axis: 0 for (T, B, ...), 1 for (B, T, ...)")),
-    shape=_sequence_mask_shape, dtype=first_dtype,
+    shape=_sequence_mask_shape, dtype=first_dtype, grad=_sequence_mask_grad,
     formula="out[t, b, ...] = data[t, b, ...] if t < sequence_length[b] else value",
     doc="Sets the steps of each sequence past its length to a value.",
     domain=Domain(dtypes=("float32", "float64", "float16"), make_inputs=_sequence_mask_inputs,
@@ -309,9 +358,20 @@ _STEP = Param("step", OptIntTuple, (), "step per axis")
 _ASSIGN_ATTRS = [{"begin": (1, None), "end": (3, None), "step": (1, -2)},
                  {"begin": (None,), "end": (None,), "step": (-2,)}]
 
+def _region(attrs):
+    return {"begin": attrs["begin"], "end": attrs["end"], "step": attrs["step"]}
+
+
+def _slice_assign_grad(F, attrs, inputs, outputs, out_grads):
+    g = out_grads[0]   # lhs: outside the written region; rhs: inside it
+    return [call(F, "_slice_assign_scalar", g, scalar=0.0, **_region(attrs)),
+            F.slice(g, **_region(attrs))]
+
+
 _slice_assign = OpDef(
     "_slice_assign", inputs=("lhs", "rhs"), aliases=("_crop_assign",),
     params=(_BEGIN, _END, _STEP), shape=_slice_assign_shape, dtype=same_dtype,
+    grad=_slice_assign_grad,
     formula="out = lhs; out[begin:end:step] = rhs",
     doc="Writes rhs into a regular slice of lhs (what x[a:b:s, ...] = array runs).",
     domain=Domain(dtypes=_DTYPES, make_inputs=_assign_inputs(True), attrs=_ASSIGN_ATTRS),
@@ -322,8 +382,13 @@ _slice_assign_scalar = OpDef(
     params=(Param("scalar", Float, 0.0, "the value written"), _BEGIN, _END, _STEP),
     shape=lambda attrs, data: _slice_assign_shape(attrs, data, tuple(
         n for _, _, n in check_slice(data, attrs["begin"], attrs["end"], attrs["step"]))),
+    grad=lambda F, attrs, ins, outs, ograds: [
+        call(F, "_slice_assign_scalar", ograds[0], scalar=0.0, **_region(attrs))],
     formula="out = data; out[begin:end:step] = scalar",
     doc="Writes a scalar into a regular slice of the input (what x[a:b:s, ...] = 2.0 runs).",
     domain=Domain(dtypes=_DTYPES, make_inputs=_assign_inputs(False),
                   attrs=[dict(a, scalar=2.5) for a in _ASSIGN_ATTRS]),
     family="indexing")
+
+# The backward scatters (the gradients of take, pick, Embedding, gather_nd) are ops of this family.
+from . import indexing_scatter  # noqa: E402,F401

@@ -1,7 +1,7 @@
 """Ops that create arrays from nothing but parameters: zeros, ones, full, arange, linspace, eye."""
 import math
 
-from .opdef import Domain, OpDef, Param, fail
+from .opdef import NO_GRAD, Domain, OpDef, Param, fail
 from .params import Bool, DType, Float, Int, OptFloat, Shape
 
 __all__ = []
@@ -24,12 +24,13 @@ _ALL_DTYPES = ("float32", "float64", "float16", "int32", "int64", "uint8", "int8
 _SHAPES = Domain(dtypes=_ALL_DTYPES, attrs=[{"shape": (2, 3)}, {"shape": (0, 4)}, {"shape": 5}])
 
 _zeros = OpDef("_zeros", inputs=(), params=(_SHAPE, _DTYPE), shape=_given_shape,
-               dtype=_given_dtype, formula="out = 0", domain=_SHAPES, family="init")
+               dtype=_given_dtype, formula="out = 0", domain=_SHAPES, grad=NO_GRAD, family="init")
 _ones = OpDef("_ones", inputs=(), params=(_SHAPE, _DTYPE), shape=_given_shape, dtype=_given_dtype,
-              formula="out = 1", domain=_SHAPES, family="init")
+              formula="out = 1", domain=_SHAPES, grad=NO_GRAD, family="init")
 _full = OpDef("_full", inputs=(), params=(_SHAPE, _DTYPE, Param("value", Float, doc="fill value")),
               shape=_given_shape, dtype=_given_dtype, formula="out = value",
-              domain=Domain(dtypes=_ALL_DTYPES, attrs=[{"shape": (2, 3), "value": 7}]), family="init")
+              domain=Domain(dtypes=_ALL_DTYPES, attrs=[{"shape": (2, 3), "value": 7}]),
+              grad=NO_GRAD, family="init")
 
 
 def _arange_shape(attrs):
@@ -50,7 +51,7 @@ _arange = OpDef("_arange", inputs=(),
                         Param("infer_range", Bool, False, "unused outside symbols"),
                         _DTYPE),
                 shape=_arange_shape, dtype=_given_dtype,
-                formula="out[i] = start + (i // repeat) * step", family="init",
+                formula="out[i] = start + (i // repeat) * step", grad=NO_GRAD, family="init",
                 domain=Domain(dtypes=_ALL_DTYPES, attrs=[{"start": 5}, {"start": 1, "stop": 7, "step": 2},
                                                          {"start": 0, "stop": 3, "repeat": 2}]))
 
@@ -66,7 +67,8 @@ _linspace = OpDef("_linspace", inputs=(),
                           Param("num", Int, doc="number of values"),
                           Param("endpoint", Bool, True, "include stop"), _DTYPE),
                   shape=_linspace_shape, dtype=_given_dtype,
-                  formula="out[i] = start + i * (stop - start) / (num - endpoint)", family="init",
+                  formula="out[i] = start + i * (stop - start) / (num - endpoint)",
+                  grad=NO_GRAD, family="init",
                   domain=Domain(attrs=[{"start": 0, "stop": 1, "num": 5},
                                        {"start": 2, "stop": 3, "num": 4, "endpoint": False}]))
 
@@ -79,8 +81,12 @@ def _eye_shape(attrs):
 _eye = OpDef("_eye", inputs=(),
              params=(Param("N", Int, doc="rows"), Param("M", Int, 0, "columns (0: N)"),
                      Param("k", Int, 0, "diagonal index: 0 main, >0 above, <0 below"), _DTYPE),
-             shape=_eye_shape, dtype=_given_dtype, formula="out[i, j] = (j - i == k)", family="init",
+             shape=_eye_shape, dtype=_given_dtype, formula="out[i, j] = (j - i == k)",
+             grad=NO_GRAD, family="init",
              domain=Domain(dtypes=_ALL_DTYPES, attrs=[{"N": 3}, {"N": 2, "M": 4, "k": 1}, {"N": 4, "k": -2}]))
 
-zeros_like = OpDef("zeros_like", shape=lambda attrs, data: data, formula="out = 0", family="init")
-ones_like = OpDef("ones_like", shape=lambda attrs, data: data, formula="out = 1", family="init")
+# Init ops make constants: NO_GRAD (MXNet gives zeros_like/ones_like a zero gradient; the same to a user).
+zeros_like = OpDef("zeros_like", shape=lambda attrs, data: data, formula="out = 0", grad=NO_GRAD,
+                   family="init")
+ones_like = OpDef("ones_like", shape=lambda attrs, data: data, formula="out = 1", grad=NO_GRAD,
+                  family="init")

@@ -18,6 +18,7 @@ MXNet's conventions kept here:
 import numpy as np
 
 from ..base import prod
+from .gradutil_linalg import as_shape, matmul_grads, swap_last, triangle_mask
 from .opdef import Domain, OpDef, Param, fail
 from .params import Bool, Enum, Float, Int
 
@@ -75,6 +76,25 @@ def _dot_inputs(rng, dtype, attrs):
     return [rng.uniform(-2, 2, lhs).astype(dtype), rng.uniform(-2, 2, rhs).astype(dtype)]
 
 
+def _dot_grad(F, attrs, inputs, outputs, out_grads):
+    """Each input's gradient is a dot of the head gradient with the other input, all viewed as
+    the matrices the forward multiplied (lhs ``(M, K)`` or ``(K, M)``, rhs ``(K, N)`` or
+    ``(N, K)``, out ``(M, N)``)."""
+    g = out_grads[0]
+    if g is None:
+        return [None, None]
+    a, b = inputs
+    ta, tb = attrs["transpose_a"], attrs["transpose_b"]
+    am = (a.shape[0], prod(a.shape[1:])) if ta else (prod(a.shape[:-1]), a.shape[-1])
+    bm = (prod(b.shape[:-1]), b.shape[-1]) if tb else (b.shape[0], prod(b.shape[1:]))
+    gm = (am[1] if ta else am[0], bm[0] if tb else bm[1])
+
+    def mm(x, y, tx, ty):
+        return F.dot(x, y, transpose_a=tx, transpose_b=ty)
+    ga, gb = matmul_grads(mm, as_shape(F, g, gm), as_shape(F, a, am), as_shape(F, b, bm), ta, tb)
+    return [as_shape(F, ga, a.shape), as_shape(F, gb, b.shape)]
+
+
 _TRANSPOSES = [{}, {"transpose_a": True}, {"transpose_b": True},
                {"transpose_a": True, "transpose_b": True}]
 _STYPE = Enum(None, "csr", "default", "row_sparse")
@@ -84,7 +104,7 @@ dot = OpDef(
     params=(Param("transpose_a", Bool, False, "contract lhs's first axis instead of its last"),
             Param("transpose_b", Bool, False, "contract rhs's last axis instead of its first"),
             Param("forward_stype", _STYPE, None, "output storage type (ignored: dense only)")),
-    shape=_dot_shape, dtype=float_dtype, work=_dot_work,
+    shape=_dot_shape, dtype=float_dtype, work=_dot_work, grad=_dot_grad,
     domain=_floats_domain(attrs=_TRANSPOSES, make_inputs=_dot_inputs),
     formula="out[i..., j...] = sum_k lhs[i..., k] * rhs[k, j...]",
     doc="Dot product of two arrays: the matrix product for 2-d inputs, the inner product for 1-d "
@@ -121,12 +141,23 @@ def _batch_dot_inputs(rng, dtype, attrs):
     return [rng.uniform(-2, 2, lhs).astype(dtype), rng.uniform(-2, 2, rhs).astype(dtype)]
 
 
+def _batch_dot_grad(F, attrs, inputs, outputs, out_grads):
+    g = out_grads[0]
+    if g is None:
+        return [None, None]
+
+    def mm(x, y, tx, ty):
+        return F.batch_dot(x, y, transpose_a=tx, transpose_b=ty)
+    return list(matmul_grads(mm, g, inputs[0], inputs[1], attrs["transpose_a"],
+                             attrs["transpose_b"]))
+
+
 batch_dot = OpDef(
     "batch_dot", inputs=("lhs", "rhs"),
     params=(Param("transpose_a", Bool, False, "transpose each lhs matrix"),
             Param("transpose_b", Bool, False, "transpose each rhs matrix"),
             Param("forward_stype", _STYPE, None, "output storage type (ignored: dense only)")),
-    shape=_batch_dot_shape, dtype=float_dtype, work=_batch_work,
+    shape=_batch_dot_shape, dtype=float_dtype, work=_batch_work, grad=_batch_dot_grad,
     domain=_floats_domain(attrs=_TRANSPOSES, make_inputs=_batch_dot_inputs),
     formula="out[b..., i, j] = sum_k lhs[b..., i, k] * rhs[b..., k, j]",
     doc="Batched matrix product over the last two axes; the leading axes are batch axes.",
@@ -203,6 +234,23 @@ def _gemm_inputs(rng, dtype, attrs, with_c=False):
     return arrays
 
 
+def _gemm_grad(F, attrs, inputs, outputs, out_grads):
+    """``out = alpha op(A) op(B) (+ beta C)``: the products' gradients (gemm2 with the same row
+    axis and alpha), and ``beta G`` for C."""
+    g = out_grads[0]
+    if g is None:
+        return [None] * len(inputs)
+
+    def mm(x, y, tx, ty):
+        return F.linalg_gemm2(x, y, transpose_a=tx, transpose_b=ty, alpha=attrs["alpha"],
+                              axis=attrs["axis"])
+    grads = list(matmul_grads(mm, g, inputs[0], inputs[1], attrs["transpose_a"],
+                              attrs["transpose_b"]))
+    if len(inputs) == 3:
+        grads.append(g if attrs["beta"] == 1.0 else g * attrs["beta"])
+    return grads
+
+
 _GEMM_ATTRS = [{}, {"transpose_a": True, "alpha": 0.5}, {"transpose_b": True},
                {"axis": 0, "transpose_a": True, "transpose_b": True}]
 
@@ -212,7 +260,7 @@ _linalg_gemm2 = OpDef(
             Param("transpose_b", Bool, False, "use the transpose of B"),
             Param("alpha", Float, 1.0, "scalar factor of the product"),
             Param("axis", Int, -2, "axis of the matrix rows (the columns are the last axis)")),
-    shape=_gemm2_shape, dtype=float_dtype, work=_gemm_work,
+    shape=_gemm2_shape, dtype=float_dtype, work=_gemm_work, grad=_gemm_grad,
     domain=_floats_domain(attrs=_GEMM_ATTRS, make_inputs=_gemm_inputs),
     formula="out = alpha * op(A) @ op(B)",
     doc="Matrix product of the matrices in the last two axes (rows on `axis`), scaled by alpha.",
@@ -225,7 +273,7 @@ _linalg_gemm = OpDef(
             Param("alpha", Float, 1.0, "scalar factor of the product"),
             Param("beta", Float, 1.0, "scalar factor of C"),
             Param("axis", Int, -2, "axis of the matrix rows (the columns are the last axis)")),
-    shape=_gemm_shape, dtype=float_dtype, work=_gemm_work,
+    shape=_gemm_shape, dtype=float_dtype, work=_gemm_work, grad=_gemm_grad,
     domain=_floats_domain(attrs=[dict(a, beta=0.5) for a in _GEMM_ATTRS],
                           make_inputs=lambda rng, dtype, attrs: _gemm_inputs(rng, dtype, attrs,
                                                                              True)),
@@ -275,12 +323,28 @@ def _fc_inputs(rng, dtype, attrs):
     return [x.astype(dtype) for x in arrays]
 
 
+def _fc_grad(F, attrs, inputs, outputs, out_grads):
+    """With the data as a matrix ``X`` ``(rows, in_units)`` and ``G`` ``(rows, num_hidden)``:
+    ``dX = G W``, ``dW = G^T X``, ``db = sum_rows G``."""
+    g = out_grads[0]
+    if g is None:
+        return [None] * len(inputs)
+    x, w = inputs[0], inputs[1]
+    units, nh = w.shape[1], w.shape[0]
+    rows = prod(x.shape) // units if units else 0
+    x2, g2 = as_shape(F, x, (rows, units)), as_shape(F, g, (rows, nh))
+    grads = [as_shape(F, F.dot(g2, w), x.shape), F.dot(g2, x2, transpose_a=True)]
+    if len(inputs) == 3:
+        grads.append(as_shape(F, F.sum(g2, axis=0), inputs[2].shape))
+    return grads
+
+
 FullyConnected = OpDef(
     "FullyConnected", inputs=("data", "weight", "bias"), optional=("bias",),
     params=(Param("num_hidden", Int, doc="number of hidden units (outputs)"),
             Param("no_bias", Bool, False, "leave out the bias term"),
             Param("flatten", Bool, True, "flatten the data to 2-d (batch, in_units) first")),
-    shape=_fc_shape, dtype=float_dtype, work=_fc_work,
+    shape=_fc_shape, dtype=float_dtype, work=_fc_work, grad=_fc_grad,
     domain=_floats_domain(attrs=[{"num_hidden": 3}, {"num_hidden": 2, "no_bias": True},
                                  {"num_hidden": 4, "flatten": False}],
                           make_inputs=_fc_inputs),
@@ -307,9 +371,25 @@ def _spd_inputs(rng, dtype, attrs):
     return [(m @ m.transpose(0, 2, 1) + n * np.eye(n)).astype(dtype)]
 
 
+def _potrf_grad(F, attrs, inputs, outputs, out_grads):
+    """MXNet's rule (Murray 2016), symmetric since A is: with ``P = L^T G``,
+    ``dA = L^-T (sym. of P's lower triangle, halved) L^-1``. NB: the forward reads only A's lower
+    triangle, so this differs from an element-wise finite difference (see the tests)."""
+    g = out_grads[0]
+    if g is None:
+        return [None]
+    low = outputs[0]
+    p = F.linalg_gemm2(low, g, transpose_a=True)
+    strict = F.broadcast_mul(p, triangle_mask(F, p, diagonal=0.0))
+    lower = F.broadcast_mul(p, triangle_mask(F, p))
+    sym = (lower + swap_last(F, strict)) * 0.5          # 0.5 * (tril(P) + tril(P, -1)^T)
+    return [F.linalg_trsm(low, F.linalg_trsm(low, sym, transpose=True), rightside=True)]
+
+
 _linalg_potrf = OpDef(
     "_linalg_potrf", inputs=("A",), aliases=("linalg_potrf",), shape=_potrf_shape,
-    dtype=float_dtype, domain=_floats_domain(make_inputs=_spd_inputs),
+    grad=_potrf_grad, dtype=float_dtype,
+    domain=_floats_domain(make_inputs=_spd_inputs, grad=False),   # see _potrf_grad
     formula="A = out @ out.T, out lower triangular",
     doc="Cholesky factor of symmetric positive-definite matrices (the upper triangle is zero).",
     family="linalg")
@@ -333,7 +413,27 @@ def _trsm_inputs(rng, dtype, attrs):
     if not attrs.get("lower", True):
         a = a.T
     b = rng.uniform(-1, 1, (m, n) if attrs.get("rightside") else (n, m))
-    return [a.astype(dtype), b.astype(dtype)]
+    return [np.ascontiguousarray(a, dtype), b.astype(dtype)]   # C order: tests perturb a view
+
+
+def _trsm_grad(F, attrs, inputs, outputs, out_grads):
+    """Left side, ``op(A) X = alpha B``: with ``Y = op(A)^-T G``, ``dB = alpha Y`` and
+    ``d op(A) = -Y X^T``; right side, ``X op(A) = alpha B``: ``Y = G op(A)^-T``,
+    ``d op(A) = -X^T Y``. A's gradient keeps only the triangle the forward reads."""
+    g = out_grads[0]
+    if g is None:
+        return [None, None]
+    a, x = inputs[0], outputs[0]
+    t, right, lower, alpha = attrs["transpose"], attrs["rightside"], attrs["lower"], attrs["alpha"]
+    y = F.linalg_trsm(a, g, transpose=not t, rightside=right, lower=lower)
+    if right:
+        ga = F.linalg_gemm2(y, x, transpose_a=True, alpha=-1.0) if t else \
+            F.linalg_gemm2(x, y, transpose_a=True, alpha=-1.0)
+    else:
+        ga = F.linalg_gemm2(x, y, transpose_b=True, alpha=-1.0) if t else \
+            F.linalg_gemm2(y, x, transpose_b=True, alpha=-1.0)
+    ga = F.broadcast_mul(ga, triangle_mask(F, ga, lower=lower))
+    return [ga, y if alpha == 1.0 else y * alpha]
 
 
 _linalg_trsm = OpDef(
@@ -342,7 +442,7 @@ _linalg_trsm = OpDef(
             Param("rightside", Bool, False, "solve X @ op(A) = alpha * B instead"),
             Param("lower", Bool, True, "A is lower (else upper) triangular"),
             Param("alpha", Float, 1.0, "scalar factor of B")),
-    shape=_trsm_shape, dtype=float_dtype,
+    shape=_trsm_shape, dtype=float_dtype, grad=_trsm_grad,
     domain=_floats_domain(attrs=[{}, {"transpose": True, "alpha": 2.0}, {"rightside": True},
                                  {"lower": False}], make_inputs=_trsm_inputs),
     formula="out = alpha * op(A)^-1 @ B (or alpha * B @ op(A)^-1 with rightside)",
@@ -357,11 +457,24 @@ def _syrk_shape(attrs, a):
     return tuple(a[:-2]) + (n, n)
 
 
+def _syrk_grad(F, attrs, inputs, outputs, out_grads):
+    """``out = alpha A A^T``: ``dA = alpha (G + G^T) A``; transposed: ``alpha A (G + G^T)``."""
+    g = out_grads[0]
+    if g is None:
+        return [None]
+    a, alpha = inputs[0], attrs["alpha"]
+    if attrs["transpose"]:
+        return [F.linalg_gemm2(a, g, alpha=alpha) + F.linalg_gemm2(a, g, transpose_b=True,
+                                                                   alpha=alpha)]
+    return [F.linalg_gemm2(g, a, alpha=alpha)
+            + F.linalg_gemm2(g, a, transpose_a=True, alpha=alpha)]
+
+
 _linalg_syrk = OpDef(
     "_linalg_syrk", inputs=("A",), aliases=("linalg_syrk",),
     params=(Param("transpose", Bool, False, "compute A.T @ A instead"),
             Param("alpha", Float, 1.0, "scalar factor")),
-    shape=_syrk_shape, dtype=float_dtype,
+    shape=_syrk_shape, dtype=float_dtype, grad=_syrk_grad,
     domain=_floats_domain(attrs=[{}, {"transpose": True, "alpha": 0.5}], ndim=(2, 3)),
     formula="out = alpha * A @ A.T (or alpha * A.T @ A)",
     doc="Symmetric rank-k update: the product of each matrix with its own transpose.",
@@ -378,8 +491,30 @@ def _khatri_rao_shape(attrs, *shapes):
     return (prod(s[0] for s in shapes), shapes[0][1])
 
 
+def _khatri_rao_grad(F, attrs, inputs, outputs, out_grads):
+    """View G as ``(rows_1, ..., rows_n, R)``; input j's gradient is G times every other input
+    (each broadcast along its own axis), summed over the other row axes."""
+    g = out_grads[0]
+    if g is None:
+        return [None] * len(inputs)
+    n = len(inputs)
+    rows = tuple(x.shape[0] for x in inputs)
+    g = as_shape(F, g, rows + (g.shape[1],))
+    grads = []
+    for j in range(n):
+        acc = g
+        for i, x in enumerate(inputs):
+            if i != j:
+                acc = F.broadcast_mul(acc, as_shape(F, x, tuple(
+                    rows[i] if k == i else 1 for k in range(n)) + (x.shape[1],)))
+        others = tuple(i for i in range(n) if i != j)
+        grads.append(F.sum(acc, axis=others) if others else acc)
+    return grads
+
+
 khatri_rao = OpDef(
     "khatri_rao", inputs=("*args",), shape=_khatri_rao_shape, dtype=float_dtype,
+    grad=_khatri_rao_grad,
     domain=_floats_domain(make_inputs=lambda rng, dtype, attrs: [
         rng.uniform(-2, 2, (int(rng.integers(1, 4)), 3)).astype(dtype) for _ in range(3)]),
     formula="out[(i_1, ..., i_n), r] = args[0][i_1, r] * ... * args[n-1][i_n, r]",

@@ -14,6 +14,9 @@ its shape rule and kernels already take ``length`` (``invoke(softmax, (data, len
 import numpy as np
 
 from .._kernels.reference.nn import prelu_gamma_shape
+from .gradutil import unbroadcast
+from .gradutil_nn import (backward_softmax_grad, make_loss_grad, regression_grad, softmax_grad,
+                          softmax_output_grad)
 from .opdef import NO_GRAD, Domain, OpDef, Param, fail, same_dtype, same_shape
 from .params import Bool, Enum, Float, Int, OptDType, OptFloat, Shape
 
@@ -47,9 +50,27 @@ def _opt_bool(value):
 # -- activations -----------------------------------------------------------------------------
 _ACT_TYPES = ("relu", "sigmoid", "softrelu", "softsign", "tanh")
 
+
+def _activation_grad(F, attrs, inputs, outputs, out_grads):
+    """Derivatives from the output where it has them (sigmoid, tanh), else from the input."""
+    g, x, y = out_grads[0], inputs[0], outputs[0]
+    act = attrs["act_type"]
+    if act == "relu":
+        d = y > 0                      # 0 at x = 0, as in MXNet
+    elif act == "sigmoid":
+        d = y * (1 - y)
+    elif act == "tanh":
+        d = 1 - y * y
+    elif act == "softrelu":
+        d = F.sigmoid(x)
+    else:                              # softsign
+        d = 1 / F.square(1 + F.abs(x))
+    return [g * d]
+
+
 Activation = OpDef(
     "Activation", params=(Param("act_type", Enum(*_ACT_TYPES), doc="the activation function"),),
-    shape=same_shape, dtype=float_dtype,
+    shape=same_shape, dtype=float_dtype, grad=_activation_grad,
     formula="out = relu | sigmoid | tanh | softrelu = log(1 + e^x) | softsign = x / (1 + |x|)",
     doc="Applies an activation function element by element.",
     domain=Domain(dtypes=FLOATS[1:], away_from=(0.0,), attrs=[{"act_type": a} for a in _ACT_TYPES]),
@@ -76,6 +97,44 @@ def _leaky_shape(attrs, data, *gamma):
     return [data, data] if act == "rrelu" else data
 
 
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_LAMBDA = 1.0507009873554804934193349852946
+
+
+def _leaky_grad(F, attrs, inputs, outputs, out_grads):
+    """Slope 1 where x > 0; elsewhere the negative side's derivative (at x = 0 too, as MXNet).
+
+    elu and selu's negative-side derivatives come from the output (``slope * e^x = y + slope``).
+    rrelu uses the slopes it drew (its hidden second output) while training, their mean
+    ``(lower + upper) / 2`` otherwise. NB: MXNet's predict-mode rrelu backward reads an
+    unwritten mask and gives ``x * mean slope`` on the negative side; minimx gives the slope.
+    """
+    g, x, y = out_grads[0], inputs[0], outputs[0]
+    act, slope = attrs["act_type"], attrs["slope"]
+    pos = x > 0
+    neg = 1 - pos
+    if act == "leaky":
+        return [g * (pos + neg * slope)]
+    if act == "prelu":
+        gamma = inputs[1]
+        shape = prelu_gamma_shape(gamma.shape, x.shape)
+        gb = F.reshape(gamma, shape=shape)
+        dgamma = unbroadcast(F, g * x * neg, shape)
+        return [g * (pos + neg * gb), F.reshape(dgamma, shape=gamma.shape)]
+    if act == "elu":
+        return [g * (pos + neg * (y + slope))]
+    if act == "selu":
+        return [g * (pos * _SELU_LAMBDA + neg * (y + _SELU_LAMBDA * _SELU_ALPHA))]
+    if act == "gelu":
+        # d/dx x * Phi(x) = Phi(x) + x * phi(x)
+        phi = F.exp(F.square(x) * -0.5) * 0.3989422804014327
+        return [g * ((1 + F.erf(x * 0.7071067811865476)) * 0.5 + x * phi)]
+    # rrelu
+    if attrs.get("is_train"):
+        return [g * (pos + neg * outputs[1])]
+    return [g * (pos + neg * ((attrs["lower_bound"] + attrs["upper_bound"]) / 2))]
+
+
 def _leaky_inputs(rng, dtype, attrs):
     data = rng.uniform(-3, 3, size=(2, 3, 4)).astype(dtype)
     if attrs.get("act_type") == "prelu":
@@ -89,12 +148,16 @@ LeakyReLU = OpDef(
             Param("slope", Float, 0.25, "the slope of x < 0 (leaky), or elu's scale"),
             Param("lower_bound", Float, 0.125, "smallest random slope (rrelu)"),
             Param("upper_bound", Float, 0.334, "largest random slope (rrelu)")),
-    shape=_leaky_shape, dtype=float_dtype, random=True, train_aware=True,
+    shape=_leaky_shape, dtype=float_dtype, random=True, train_aware=True, grad=_leaky_grad,
     formula="out = x if x > 0 else: slope*x (leaky), gamma*x (prelu), slope*(e^x - 1) (elu), "
             "selu, x*Phi(x) (gelu), U(lower, upper)*x (rrelu, training)",
     doc="Leaky rectified linear units and their relatives; prelu learns its slopes (gamma).",
     domain=Domain(dtypes=FLOATS[1:], away_from=(0.0,), make_inputs=_leaky_inputs,
-                  attrs=[{"act_type": a} for a in _LEAKY_TYPES] + [{"act_type": "leaky", "slope": 0.1}]),
+                  # rrelu with lower = upper: the drawn slopes (training, as the generated gradient
+                  # check records) equal their mean (prediction, as its finite differences run).
+                  attrs=[{"act_type": a} for a in _LEAKY_TYPES if a != "rrelu"]
+                  + [{"act_type": "leaky", "slope": 0.1},
+                     {"act_type": "rrelu", "lower_bound": 0.2, "upper_bound": 0.2}]),
     family="nn")
 
 
@@ -144,7 +207,7 @@ _SOFTMAX_DOMAIN = Domain(dtypes=FLOATS[1:], make_inputs=_data_only,
 
 softmax = OpDef(
     "softmax", inputs=("data", "length"), optional=("length",), params=_SOFTMAX_PARAMS,
-    shape=_softmax_shape,
+    shape=_softmax_shape, grad=softmax_grad("softmax"),
     dtype=_softmax_dtype, formula="out = exp(x / T) / sum(exp(x / T), axis)",
     doc="The softmax of data along one axis, optionally with a temperature and row lengths.",
     domain=_SOFTMAX_DOMAIN, family="nn")
@@ -159,14 +222,50 @@ def _no_length_shape(attrs, data):
 
 log_softmax = OpDef(
     "log_softmax", params=_SOFTMAX_PARAMS, shape=_no_length_shape, dtype=_softmax_dtype,
+    grad=softmax_grad("log_softmax"),
     formula="out = x / T - log(sum(exp(x / T), axis))",
     doc="The log of softmax, computed without forming the softmax (stable for large inputs).",
     domain=_SOFTMAX_DOMAIN, family="nn")
 
 softmin = OpDef(
     "softmin", params=_SOFTMAX_PARAMS, shape=_no_length_shape, dtype=_softmax_dtype,
+    grad=softmax_grad("softmin"),
     formula="out = exp(-x / T) / sum(exp(-x / T), axis)",
     doc="The softmax of -data: large inputs get small weights.", domain=_SOFTMAX_DOMAIN, family="nn")
+
+
+def _backward_softmax_shape(attrs, ograd, output):
+    if ograd != output:
+        fail(f"ograd has shape {ograd} but the output has {output}",
+             "pass the gradient of the softmax's output")
+    check_axis(attrs["axis"], len(output))
+    return output
+
+
+def _backward_softmax_inputs(rng, dtype, attrs):
+    return [rng.standard_normal((2, 3, 4)).astype(dtype), rng.uniform(-2, 0, (2, 3, 4)).astype(dtype)]
+
+
+def _fused_softmax_backward(name, formula, doc):
+    return OpDef(
+        name, inputs=("ograd", "output"),
+        params=(Param("axis", Int, -1, "the softmax's axis"),
+                Param("temperature", OptFloat, None, "the softmax's temperature (None: 1)")),
+        shape=_backward_softmax_shape, dtype=float_dtype, grad=backward_softmax_grad(name),
+        formula=formula, doc=doc,
+        domain=Domain(dtypes=FLOATS[1:], make_inputs=_backward_softmax_inputs,
+                      attrs=[{}, {"axis": 1, "temperature": 2.0}]),
+        family="nn")
+
+
+# The fused backward passes of softmax and log_softmax, which their rules call; their own rules
+# (in terms of ograd and output) make second derivatives work through them.
+_backward_softmax = _fused_softmax_backward(
+    "_backward_softmax", "dx = out * (g - sum(g * out, axis)) / T",
+    "The gradient of softmax (or, negated, softmin) from its output and output gradient.")
+_backward_log_softmax = _fused_softmax_backward(
+    "_backward_log_softmax", "dx = (g - exp(out) * sum(g, axis)) / T",
+    "The gradient of log_softmax from its output and output gradient.")
 
 
 def _softmax_activation_shape(attrs, data):
@@ -180,7 +279,7 @@ SoftmaxActivation = OpDef(
     "SoftmaxActivation",
     params=(Param("mode", Enum("channel", "instance"), "instance",
                   "instance: along the last axis; channel: along axis 1"),),
-    shape=_softmax_activation_shape, dtype=float_dtype,
+    shape=_softmax_activation_shape, dtype=float_dtype, grad=softmax_grad("SoftmaxActivation"),
     formula="out = softmax(x, axis=-1 (instance) or 1 (channel))",
     doc="Softmax for each instance (last axis) or across channels (axis 1). Deprecated in MXNet "
         "in favour of softmax.",
@@ -222,12 +321,20 @@ SoftmaxOutput = OpDef(
             Param("normalization", Enum("batch", "null", "valid"), "null", "gradient normalisation"),
             Param("out_grad", Bool, False, "multiply the gradient by the output gradient"),
             Param("smooth_alpha", Float, 0.0, "label smoothing in backward")),
-    shape=_softmax_output_shape, dtype=float_dtype,
+    shape=_softmax_output_shape, dtype=float_dtype, grad=softmax_output_grad,
     formula="out = softmax(data) (over all but axis 0; axis 1 if multi_output; the last axis if "
             "preserve_shape); backward: out - onehot(label)",
     doc="Softmax forward whose backward is the cross-entropy gradient against label.",
-    # grad=False: the backward is out - onehot(label), not the forward's derivative.
+    # Domain grad=False: the backward is out - onehot(label), not the forward's derivative
+    # (tests/test_grads_nn.py checks it against values from MXNet).
     domain=Domain(dtypes=FLOATS[1:], make_inputs=_label_inputs, grad=False), family="nn")
+
+
+def _sce_grad(F, attrs, inputs, outputs, out_grads):
+    """``g * (softmax(data) - onehot(label))``; labels get none (MXNet refuses to give one)."""
+    data, label = inputs
+    p = F.softmax(data, axis=1)
+    return [out_grads[0] * (p - F.one_hot(label, depth=data.shape[1], dtype=data.dtype)), None]
 
 
 def _sce_shape(attrs, data, label):
@@ -241,9 +348,13 @@ def _sce_shape(attrs, data, label):
 
 softmax_cross_entropy = OpDef(
     "softmax_cross_entropy", inputs=("data", "label"), shape=_sce_shape, dtype=float_dtype,
+    grad=_sce_grad,
     formula="out = sum_i -log(softmax(data[i])[label[i]])",
     doc="The cross-entropy of softmax(data) against integer labels, summed over the batch.",
-    domain=Domain(dtypes=FLOATS[1:], make_inputs=_label_inputs), family="nn")
+    # Labels are truncated: x.5 keeps the label's finite differences off the steps (they are 0).
+    domain=Domain(dtypes=FLOATS[1:], make_inputs=lambda rng, dtype, attrs: [
+        x + np.asarray(0.5, dtype) * i for i, x in enumerate(_label_inputs(rng, dtype, attrs))]),
+    family="nn")
 
 
 # -- dropout ---------------------------------------------------------------------------------
@@ -264,6 +375,8 @@ Dropout = OpDef(
             Param("axes", Shape, (), "axes along which one draw is shared (variational dropout)"),
             Param("cudnn_off", _opt_bool, False, "unused on the CPU")),
     shape=_dropout_shape, dtype=float_dtype, random=True, train_aware=True,
+    # The hidden mask holds 0 or 1/(1-p) (all ones in prediction): the gradient is g * mask.
+    grad=lambda F, attrs, inputs, outputs, out_grads: [out_grads[0] * outputs[1]],
     num_visible=lambda attrs: 1,
     formula="out = x * mask / (1 - p), mask ~ Bernoulli(1 - p) (training); out = x (prediction)",
     doc="Randomly zeroes a fraction p of the input while training and scales the rest by 1/(1-p).",
@@ -283,7 +396,7 @@ MakeLoss = OpDef(
     params=(Param("grad_scale", Float, 1.0, "gradient scale"),
             Param("valid_thresh", Float, 0.0, "threshold for normalization='valid'"),
             Param("normalization", Enum("batch", "null", "valid"), "null", "gradient normalisation")),
-    shape=same_shape, formula="out = data; backward: grad_scale (normalised)",
+    shape=same_shape, grad=make_loss_grad, formula="out = data; backward: grad_scale (normalised)",
     doc="Marks data as a loss: forward is the identity, backward starts from grad_scale.",
     # grad=False: the backward ignores the head gradient, so finite differences do not apply.
     domain=Domain(dtypes=("float32", "float64", "int32"), grad=False), family="nn")
@@ -302,6 +415,7 @@ ElementWiseSum = OpDef(
     "ElementWiseSum", inputs=("*args",), aliases=("add_n",), key_var_num_args="num_args",
     params=(Param("num_args", Int, doc="number of inputs (set by the wrapper)"),),
     shape=_sum_shape, formula="out = args[0] + args[1] + ... + args[n-1]",
+    grad=lambda F, attrs, inputs, outputs, out_grads: [out_grads[0]] * len(inputs),
     doc="Adds any number of arrays of one shape and dtype.",
     domain=Domain(dtypes=("float32", "float64", "int32"), attrs=[{"num_args": 1}]), family="nn")
 
@@ -322,6 +436,7 @@ def _regression(name, kernel_formula, doc):
     return OpDef(name, inputs=("data", "label"),
                  params=(Param("grad_scale", Float, 1.0, "scales the gradient"),),
                  shape=_regression_shape, dtype=float_dtype, formula=kernel_formula, doc=doc,
+                 grad=regression_grad(name),
                  # grad=False: the backward is a loss gradient, not the forward's derivative.
                  domain=Domain(dtypes=FLOATS[1:], grad=False,
                                make_inputs=lambda rng, dtype, attrs: [
@@ -330,18 +445,28 @@ def _regression(name, kernel_formula, doc):
                  family="nn")
 
 
+# NB: MXNet divides the regression gradients by the number of outputs per sample
+# (label.size / label.shape[0]) and ignores the head gradient.
 LinearRegressionOutput = _regression(
-    "LinearRegressionOutput", "out = data; backward: (out - label) * grad_scale",
+    "LinearRegressionOutput", "out = data; backward: (out - label) * grad_scale / outputs per sample",
     "Identity forward whose backward is the squared-error gradient against label.")
 LogisticRegressionOutput = _regression(
-    "LogisticRegressionOutput", "out = 1 / (1 + exp(-data)); backward: (out - label) * grad_scale",
+    "LogisticRegressionOutput",
+    "out = 1 / (1 + exp(-data)); backward: (out - label) * grad_scale / outputs per sample",
     "Sigmoid forward whose backward is the logistic-loss gradient against label.")
 MAERegressionOutput = _regression(
-    "MAERegressionOutput", "out = data; backward: sign(out - label) * grad_scale",
+    "MAERegressionOutput", "out = data; backward: sign(out - label) * grad_scale / outputs per sample",
     "Identity forward whose backward is the absolute-error gradient against label.")
+
+def _smooth_l1_grad(F, attrs, inputs, outputs, out_grads):
+    x = inputs[0]
+    s2 = attrs["scalar"] ** 2
+    return [out_grads[0] * F.where(F.abs(x) < 1.0 / s2, x * s2, F.sign(x))]
+
 
 smooth_l1 = OpDef(
     "smooth_l1", params=(Param("scalar", Float, 1.0, "sigma"),), shape=same_shape,
+    grad=_smooth_l1_grad,
     formula="out = 0.5 (sigma x)^2 if |x| < 1 / sigma^2 else |x| - 0.5 / sigma^2",
     doc="The smooth L1 (Huber-like) function with threshold 1 / sigma^2.",
     domain=Domain(attrs=[{}, {"scalar": 2.0}], away_from=(-1.0, 1.0, -0.25, 0.25)), family="nn")

@@ -5,6 +5,8 @@ speeds up BatchNorm and LayerNorm). Statistics are biased (divided by n, not n -
 """
 import numpy as np
 
+from .gradutil_norm import (batch_norm_grad, backward_batch_norm_grad, group_norm_grad,
+                            instance_norm_grad, l2_normalization_grad, layer_norm_grad, lrn_grad)
 from .nn import check_axis, float_dtype
 from .opdef import Domain, OpDef, Param, fail
 from .params import Bool, Enum, Float, Int, OptFloat
@@ -78,7 +80,7 @@ BatchNorm = OpDef(
             Param("cudnn_off", Bool, False, "unused on the CPU"),
             Param("min_calib_range", OptFloat, None, "quantisation only"),
             Param("max_calib_range", OptFloat, None, "quantisation only")),
-    shape=_batch_norm_shape, dtype=_batch_norm_dtype, train_aware=True,
+    shape=_batch_norm_shape, dtype=_batch_norm_dtype, train_aware=True, grad=batch_norm_grad,
     # moving_mean and moving_var are updated in training; gamma is set to 1 there with fix_gamma.
     mutates=(1, 3, 4),
     num_visible=lambda attrs: 3 if attrs["output_mean_var"] else 1,
@@ -86,9 +88,56 @@ BatchNorm = OpDef(
             "statistics and moving = moving * momentum + batch * (1 - momentum)",
     doc="Normalises each channel with the batch statistics while training and the running "
         "statistics otherwise. The extra outputs are the mean and 1 / sqrt(var + eps).",
+    # The generated gradient check records in training mode but evaluates its finite differences
+    # in prediction mode, so its parameter sets use the running statistics (use_global_stats);
+    # tests/test_grads_norm.py checks the training-mode gradient.
     domain=Domain(dtypes=_FLOAT_DTYPES, make_inputs=_bn_inputs,
-                  attrs=[{}, {"fix_gamma": False}, {"axis": -1, "fix_gamma": False},
+                  attrs=[{"use_global_stats": True}, {"use_global_stats": True, "fix_gamma": False},
+                         {"axis": -1, "fix_gamma": False, "use_global_stats": True},
                          {"use_global_stats": True, "output_mean_var": True}]),
+    family="norm")
+
+
+def _backward_batch_norm_shape(attrs, out_grad, data, gamma, mean, invstd):
+    axis = check_axis(attrs["axis"], len(data), "channel axis")
+    if out_grad != data:
+        fail(f"out_grad has shape {out_grad} but must have data's shape {data}",
+             "pass the gradient of BatchNorm's output")
+    channels = data[axis]
+    _check_param_shapes(("gamma", "mean", "invstd"), (gamma, mean, invstd), channels,
+                        f"channel (axis {axis} of data {data})")
+    return [data, (channels,), (channels,)]
+
+
+def _backward_batch_norm_dtype(attrs, out_grad, data, *params):
+    if out_grad != data:
+        fail(f"out_grad has dtype {out_grad} but data has {data}", "cast one to the other's dtype")
+    expected = _param_dtype(data)
+    _check_param_dtypes(("gamma", "mean", "invstd"), data, params, expected)
+    return [data, expected, expected]
+
+
+def _bn_backward_inputs(rng, dtype, attrs):
+    data, gamma, _, mean, var = _bn_inputs(rng, dtype, attrs)
+    return [rng.standard_normal(data.shape).astype(dtype), data, gamma, mean,
+            (1 / np.sqrt(var)).astype(dtype)]
+
+
+_backward_BatchNorm = OpDef(
+    "_backward_BatchNorm", inputs=("out_grad", "data", "gamma", "mean", "invstd"),
+    params=(Param("axis", Int, 1, "the channel axis"),
+            Param("fix_gamma", Bool, True, "gamma is 1 (and gets a zero gradient)"),
+            Param("use_global_stats", Bool, False,
+                  "mean and invstd are constants (the running statistics): the affine gradient")),
+    shape=_backward_batch_norm_shape, dtype=_backward_batch_norm_dtype,
+    grad=backward_batch_norm_grad,
+    formula="xhat = (x - mean) * invstd; dgamma = sum(g * xhat); dbeta = sum(g); dx = gamma * "
+            "invstd * (g - mean(g) - xhat * mean(g * xhat)) (batch statistics) or g * gamma * invstd",
+    doc="The fused gradient of BatchNorm (data, gamma, beta) from the output gradient and the "
+        "forward's mean and inverse std; BatchNorm's gradient rule calls it.",
+    domain=Domain(dtypes=_FLOAT_DTYPES, make_inputs=_bn_backward_inputs, grad=False,
+                  attrs=[{}, {"fix_gamma": False}, {"axis": -1, "fix_gamma": False},
+                         {"use_global_stats": True, "fix_gamma": False}]),
     family="norm")
 
 
@@ -122,6 +171,7 @@ LayerNorm = OpDef(
             Param("eps", Float, 1e-5, "added to the variance"),
             Param("output_mean_var", Bool, False, "also return the mean and std")),
     shape=_layer_norm_shape, dtype=lambda attrs, *d: [_same_float_dtype(attrs, *d)] * 3,
+    grad=layer_norm_grad,
     num_visible=lambda attrs: 3 if attrs["output_mean_var"] else 1,
     formula="out = (x - mean(x, axis)) / sqrt(var(x, axis) + eps) * gamma + beta",
     doc="Normalises data along one axis, then scales and shifts it; the extra outputs are the "
@@ -147,7 +197,7 @@ def _instance_norm_shape(attrs, data, *params):
 InstanceNorm = OpDef(
     "InstanceNorm", inputs=("data", "gamma", "beta"),
     params=(Param("eps", Float, 1e-3, "added to the variance"),),
-    shape=_instance_norm_shape, dtype=_same_float_dtype,
+    shape=_instance_norm_shape, dtype=_same_float_dtype, grad=instance_norm_grad,
     formula="out[n, c] = (x[n, c] - mean(x[n, c])) / sqrt(var(x[n, c]) + eps) * gamma[c] + beta[c]",
     doc="Normalises each channel of each sample over its spatial axes. NB: MXNet 1.9.1 accepts "
         "float32 only; minimx also takes float16 and float64.",
@@ -172,6 +222,7 @@ GroupNorm = OpDef(
             Param("eps", Float, 1e-5, "added to the variance"),
             Param("output_mean_var", Bool, False, "also return the mean and std")),
     shape=_group_norm_shape, dtype=lambda attrs, *d: [_same_float_dtype(attrs, *d)] * 3,
+    grad=group_norm_grad,
     num_visible=lambda attrs: 3 if attrs["output_mean_var"] else 1,
     formula="out[n, g] = (x[n, g] - mean(x[n, g])) / sqrt(var(x[n, g]) + eps) * gamma[g] + beta[g]",
     doc="Splits the channels into groups and normalises each group of each sample. NB: in MXNet "
@@ -194,6 +245,7 @@ L2Normalization = OpDef(
             Param("mode", Enum("channel", "instance", "spatial"), "instance",
                   "sum over all but axis 0 (instance), over axis 1 (channel), or over axes 2+ (spatial)")),
     shape=_l2_shape, dtype=float_dtype, formula="out = x / sqrt(sum(x^2) + eps)",
+    grad=l2_normalization_grad,
     doc="Scales data to unit L2 norm per instance, per position across channels, or per channel.",
     domain=Domain(dtypes=_FLOAT_DTYPES, ndim=(3, 4),
                   attrs=[{}, {"mode": "channel"}, {"mode": "spatial"}]),
@@ -215,7 +267,7 @@ LRN = OpDef(
             Param("beta", Float, 0.75, "power"),
             Param("knorm", Float, 2.0, "the constant k"),
             Param("nsize", Int, doc="window width in channels")),
-    shape=_lrn_shape, dtype=float_dtype,
+    shape=_lrn_shape, dtype=float_dtype, grad=lrn_grad,
     formula="out = x / (knorm + alpha / nsize * sum(x^2 over channels c-h..c+h)) ^ beta, "
             "h = (nsize - 1) // 2",
     doc="Local response normalisation across nearby channels (AlexNet).",

@@ -17,7 +17,7 @@ float32 states) of a float16 weight. Part 2, the multi-weight updates and their 
 """
 import numpy as np
 
-from .opdef import Domain, OpDef, Param, fail
+from .opdef import NO_GRAD, Domain, OpDef, Param, fail
 from .params import Bool, Float, Int
 
 __all__ = []
@@ -126,7 +126,7 @@ _MOM_EXTRA = {"momentum": 0.9}
 def _update(name, inputs, params, formula, doc, domain, mutates=(), dtype=None, **kw):
     return OpDef(name, inputs=inputs, params=params, shape=_like_weight(*inputs),
                  dtype=dtype or _same_float(*inputs), mutates=mutates, formula=formula, doc=doc,
-                 domain=domain, family="optim", **kw)
+                 domain=domain, grad=NO_GRAD, family="optim", **kw)
 
 
 # -- SGD and momentum ---------------------------------------------------------------------------
@@ -326,7 +326,7 @@ lamb_update_phase2 = OpDef(
     doc="LAMB phase 2: the step scaled by the trust ratio r1 = |weight| / r2 = |g| (1-element "
         "arrays).",
     domain=Domain(dtypes=_FLOATS, make_inputs=_lamb2_inputs(False), attrs=_LAMB_ATTRS2),
-    family="optim")
+    grad=NO_GRAD, family="optim")
 
 mp_lamb_update_phase2 = OpDef(
     "mp_lamb_update_phase2", inputs=("weight", "g", "r1", "r2", "weight32"), params=_LAMB2,
@@ -337,6 +337,6 @@ mp_lamb_update_phase2 = OpDef(
         "it unchanged; so does minimx.",
     domain=Domain(dtypes=("float16", "float32"), make_inputs=_lamb2_inputs(True),
                   attrs=_LAMB_ATTRS2),
-    family="optim")
+    grad=NO_GRAD, family="optim")
 
 from . import optim_multi  # noqa: E402,F401  (part 2 declares its ops on import)

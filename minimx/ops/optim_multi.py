@@ -19,7 +19,7 @@ NB: MXNet 1.9.1 fails on a multi update without ``out=``; minimx returns new arr
 import numpy as np
 
 from ..base import MXNetError
-from .opdef import Domain, OpDef, OpInputError, Param, fail
+from .opdef import NO_GRAD, Domain, OpDef, OpInputError, Param, fail
 from .params import Bool, Float, FloatTuple, Int
 
 __all__ = []
@@ -169,7 +169,7 @@ def _multi(name, group, params, formula, doc, step=None, dtypes=("float32", "flo
     attrs = [dict(a, **(extra_attrs or {})) for a in _MULTI_ATTRS]
     return OpDef(name, inputs=("*data",), params=params, shape=_multi_shape(group),
                  dtype=_multi_dtype(group), compute=step and _composite(name, group, step),
-                 formula=formula, doc=doc, family="optim",
+                 formula=formula, doc=doc, grad=NO_GRAD, family="optim",
                  domain=Domain(dtypes=dtypes, make_inputs=_multi_inputs(group), attrs=attrs))
 
 
@@ -205,7 +205,7 @@ preloaded_multi_sgd_update = OpDef(
         "after the groups (LARS computes them on the device).",
     domain=Domain(make_inputs=_multi_inputs("sgd", preloaded=True),
                   attrs=[{"num_weights": 2}, {"num_weights": 1, "clip_gradient": 0.8}]),
-    family="optim")
+    grad=NO_GRAD, family="optim")
 
 
 # -- helpers of mixed-precision and LARS training -------------------------------------------------
@@ -245,14 +245,14 @@ all_finite = OpDef(
     formula="out = [1.0] if every value of data is finite (as a float32) else [0.0]",
     doc="Checks a gradient for inf and NaN (loss scaling in mixed-precision training). With "
         "init_output=False a finite input leaves out as it was, to chain checks.",
-    domain=_FINITE_DOMAIN, family="optim")
+    domain=_FINITE_DOMAIN, grad=NO_GRAD, family="optim")
 
 multi_all_finite = OpDef(
     "multi_all_finite", inputs=("*data",), key_var_num_args="num_arrays",
     params=(Param("num_arrays", Int, 1, "number of arrays"), _INIT), shape=_any_shapes,
     dtype=_same_dtype_floats,
     formula="out = [1.0] if every value of every array is finite else [0.0]",
-    doc="all_finite over several arrays at once.", domain=_FINITE_DOMAIN, family="optim")
+    doc="all_finite over several arrays at once.", domain=_FINITE_DOMAIN, grad=NO_GRAD, family="optim")
 
 
 multi_sum_sq = OpDef(
@@ -262,7 +262,7 @@ multi_sum_sq = OpDef(
     dtype=_same_dtype_floats, formula="out[i] = sum(data_i ** 2), float32",
     doc="The squared L2 norm of each array (for LARS and gradient clipping by global norm). NB: "
         "minimx accumulates in float64 where MXNet's CPU kernel accumulates in float32.",
-    domain=Domain(dtypes=("float32", "float64", "float16")), family="optim")
+    domain=Domain(dtypes=("float32", "float64", "float16")), grad=NO_GRAD, family="optim")
 
 
 def _lars_shape(attrs, *shapes):
@@ -295,7 +295,7 @@ multi_lars = OpDef(
     domain=Domain(dtypes=("float32",), low=0.0, high=2.0, attrs=[{"eta": 0.001, "eps": 1e-8},
                                                                 {"eta": 0.01, "eps": 0.0,
                                                                  "rescale_grad": 0.5}]),
-    family="optim")
+    grad=NO_GRAD, family="optim")
 
 
 def _reset(F, attrs, *data):
@@ -312,4 +312,4 @@ reset_arrays = OpDef(
     shape=lambda attrs, *shapes: [], dtype=lambda attrs, *dtypes: [], compute=_reset,
     formula="data_i[:] = 0 for every array", doc="Sets several arrays to zero in place (the "
     "gradients, between steps); returns an empty list, as MXNet.",
-    domain=Domain(dtypes=("float32", "float64", "float16")), family="optim")
+    domain=Domain(dtypes=("float32", "float64", "float16")), grad=NO_GRAD, family="optim")

@@ -10,6 +10,10 @@ Each distribution comes in three ops, as in MXNet:
 Every op here is declared ``random=True``: ``invoke`` gives its kernel the context's generator as
 ``attrs['rng']`` and makes the op write the generator's engine variable, so random ops of one context
 run in push order and ``mx.random.seed(n)`` makes them repeatable on any engine.
+Samplers are ``NO_GRAD``: a sample is a constant to autograd. NB: MXNet gives the ``_like`` and
+``_sample_X`` ops a zero gradient (``MakeZeroGradNodes``) and ``_random_X``/``_shuffle`` none; with
+``NO_GRAD`` the inputs' ``.grad`` stays zero, which is what a user sees in MXNet. The one real
+gradient is ``_sample_multinomial``'s with ``get_prob=True``: through the log probabilities.
 Scalar parameters are checked in the shape rules, at the call, naming the parameter (MXNet checks
 the same conditions, also at the call). NB: minimx cannot reproduce MXNet's random streams (other
 generators, other algorithms): a seed repeats minimx's numbers, not MXNet's.
@@ -51,11 +55,6 @@ _SHAPE = Param("shape", OptShape, None, "Shape of the output.")
 _CTX = Param("ctx", _context_name, "", "Context of output, e.g. mx.cpu(1) (default: the current one).")
 _FLOAT_DTYPE = Param("dtype", _dtype_in(*_FLOATS), None, "DType of the output; None: float32.")
 _SAMPLES = Param("shape", Shape, (), "Shape to be sampled from each random distribution.")
-
-
-def _zero_grads(F, attrs, inputs, outputs, out_grads):
-    """MXNet's gradient of samplers with array parameters: zero (its ``MakeZeroGradNodes``)."""
-    return [F.zeros_like(x) for x in inputs]
 
 
 # -- shape and dtype rules -------------------------------------------------------------------------
@@ -137,12 +136,12 @@ def _distribution(name, params, check, sample_inputs, formula, doc, sample_input
         family="random")
     like_op = OpDef(
         f"_random_{name}_like", inputs=("data",), params=tuple(params), shape=like_shape,
-        dtype=_like_dtype, kernel=f"_random_{name}", random=True, grad=_zero_grads,
+        dtype=_like_dtype, kernel=f"_random_{name}", random=True, grad=NO_GRAD,
         formula=formula + ", shaped like data", doc=doc + " The output has data's shape and dtype.",
         domain=Domain(dtypes=_FLOATS, grad=False, attrs=list(attrs)), family="random")
     sample_op = OpDef(
         f"_sample_{name}", inputs=sample_inputs, params=(_SAMPLES, _FLOAT_DTYPE),
-        shape=_params_shape, dtype=_params_dtype, random=True, grad=_zero_grads,
+        shape=_params_shape, dtype=_params_dtype, random=True, grad=NO_GRAD,
         aliases=(f"sample_{name}",),
         formula=f"out[i, ...] ~ {name}({', '.join(n + '[i]' for n in sample_inputs)})",
         doc=f"Samples from many {name} distributions at once, one per element of the parameter "
@@ -327,13 +326,31 @@ def _probabilities(rng, dtype, attrs):
     return [(p / p.sum(axis=-1, keepdims=True)).astype(dtype)]
 
 
+def _multinomial_grad(F, attrs, inputs, outputs, out_grads):
+    """Gradient through the log probabilities (REINFORCE), MXNet's ``_backward_sample_multinomial``:
+    ``d log p[s] / d p[k] = [s == k] / p[k]``, summed over the samples drawn from each row. The
+    samples themselves are integers and pass no gradient."""
+    if not attrs["get_prob"] or out_grads[1] is None:
+        return [None]
+    data, (samples, _) = inputs[0], outputs
+    k = data.shape[-1]
+    hits = F.one_hot(samples, depth=k, dtype=data.dtype)          # (rows..., samples..., k)
+    weighted = F.broadcast_mul(hits, F.expand_dims(out_grads[1], axis=-1))
+    rows = 0 if len(data.shape) == 1 else len(data.shape) - 1      # leading axes of one row each
+    axes = tuple(range(rows, len(weighted.shape) - 1))
+    if axes:                                    # NB: axis=() would reduce every axis in MXNet
+        weighted = F.sum(weighted, axis=axes)
+    per_outcome = F.reshape(weighted, shape=data.shape)
+    return [per_outcome / data]
+
+
 _sample_multinomial = OpDef(
     "_sample_multinomial", inputs=("data",),
     params=(_SAMPLES, Param("get_prob", Bool, False, "Also return the log probability of each "
                             "sample (for REINFORCE-style gradients)."),
             Param("dtype", _dtype_in("float16", "float32", "float64", "int32", "uint8"), "int32",
                   "DType of the samples.")),
-    shape=_multinomial_shape, dtype=_multinomial_dtype, random=True,
+    shape=_multinomial_shape, dtype=_multinomial_dtype, random=True, grad=_multinomial_grad,
     aliases=("sample_multinomial",),
     formula="out[i, ...] = the first c with cumsum(data[i])[c] >= u, u ~ U[0, 1)",
     doc="Draws outcome indices from many categorical distributions, one per row of data's last "

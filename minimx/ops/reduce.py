@@ -18,6 +18,7 @@ The kernels live in ``_kernels/reference/reduce.py`` (numpy, the spec) and
 import numpy as np
 
 from ..base import DTYPE_NAMES, prod
+from .gradutil_reduce import as_dtype, expand_back, group_size, product_grad
 from .opdef import NO_GRAD, Domain, OpDef, Param, fail
 from .params import Bool, Int, OptAxes, OptInt
 
@@ -89,6 +90,50 @@ def input_work(attrs, in_shapes, out_shapes):
     return prod(in_shapes[0])
 
 
+# -- gradient rules of sum, mean, prod, max, min, nansum, nanprod ---------------------------------
+def _axes_of(attrs, x):
+    return reduce_axes(x.ndim, attrs["axis"], attrs.get("exclude", False))
+
+
+def _sum_grad(F, attrs, inputs, outputs, out_grads):
+    x = inputs[0]
+    return [expand_back(F, out_grads[0], x.shape, _axes_of(attrs, x))]
+
+
+def _mean_grad(F, attrs, inputs, outputs, out_grads):
+    x = inputs[0]
+    axes = _axes_of(attrs, x)
+    return [expand_back(F, out_grads[0] / group_size(x.shape, axes), x.shape, axes)]
+
+
+def _extremum_grad(F, attrs, inputs, outputs, out_grads):
+    """max/min: the gradient goes, whole, to EVERY element equal to the extremum (as MXNet: ties
+    each get the full gradient, and a NaN extremum sends nothing anywhere)."""
+    x = inputs[0]
+    axes = _axes_of(attrs, x)
+    hit = F.broadcast_equal(x, expand_back(F, outputs[0], x.shape, axes))
+    return [expand_back(F, out_grads[0], x.shape, axes) * hit]
+
+
+def _prod_grad(F, attrs, inputs, outputs, out_grads):
+    x = inputs[0]
+    return [product_grad(F, x, outputs[0], out_grads[0], _axes_of(attrs, x))]
+
+
+def _nansum_grad(F, attrs, inputs, outputs, out_grads):
+    """NaN elements were skipped, so they get no gradient (MXNet: 0 there)."""
+    x = inputs[0]
+    return [expand_back(F, out_grads[0], x.shape, _axes_of(attrs, x)) * (x == x)]
+
+
+def _nanprod_grad(F, attrs, inputs, outputs, out_grads):
+    """The product's gradient with NaN read as 1; NaN elements get 0."""
+    x = inputs[0]
+    number = x == x
+    clean = F.where(number, x, F.ones_like(x))
+    return [product_grad(F, clean, outputs[0], out_grads[0], _axes_of(attrs, x)) * number]
+
+
 def _no_bool(attrs, dtype):
     if dtype == np.bool_:
         fail("bool inputs are not supported", "cast the input first, e.g. x.astype('int32')")
@@ -120,27 +165,38 @@ def _reduce_nonempty_shape(attrs, data):
     return reduced_shape(data, axes, attrs["keepdims"])
 
 
-def _reduction(name, formula, doc, aliases=(), shape=_reduce_shape, domain=None):
-    return OpDef(name, params=(_AXIS, _KEEPDIMS, _EXCLUDE), shape=shape, aliases=aliases,
+def _spaced_inputs(rng, dtype, attrs):
+    """Inputs without ties, values at least 0.6 apart: max/min pick one element per group, so a
+    finite-difference step never swaps the winner."""
+    shape = tuple(int(rng.integers(1, 5)) for _ in range(int(rng.integers(1, 5))))
+    n = prod(shape)
+    values = (rng.permutation(n) - n / 2) * 0.8 + rng.uniform(-0.1, 0.1, n)
+    return [values.reshape(shape).astype(dtype)]
+
+
+def _reduction(name, formula, doc, grad, aliases=(), shape=_reduce_shape, domain=None):
+    return OpDef(name, params=(_AXIS, _KEEPDIMS, _EXCLUDE), shape=shape, aliases=aliases, grad=grad,
                  work=input_work, formula=formula, doc=doc, family="reduce",
                  domain=domain or Domain(attrs=_REDUCE_ATTRS))
 
 
 sum_ = _reduction("sum", "out = sum_{axes} data", "Sum of array elements over the given axes.",
-                 aliases=("sum_axis",))
+                 _sum_grad, aliases=("sum_axis",))
 mean = _reduction("mean", "out = sum_{axes} data / n",
-                  "Mean of array elements over the given axes (integers truncate).")
+                  "Mean of array elements over the given axes (integers truncate).", _mean_grad)
 prod_ = _reduction("prod", "out = prod_{axes} data",
-                   "Product of array elements over the given axes.",
+                   "Product of array elements over the given axes.", _prod_grad,
                    domain=Domain(low=0.5, high=1.5, attrs=_REDUCE_ATTRS))
 max_ = _reduction("max", "out = max_{axes} data", "Maximum over the given axes (NaN propagates).",
-                 aliases=("max_axis",), shape=_reduce_nonempty_shape)
+                 _extremum_grad, aliases=("max_axis",), shape=_reduce_nonempty_shape,
+                 domain=Domain(attrs=_REDUCE_ATTRS, make_inputs=_spaced_inputs))
 min_ = _reduction("min", "out = min_{axes} data", "Minimum over the given axes (NaN propagates).",
-                 aliases=("min_axis",), shape=_reduce_nonempty_shape)
+                 _extremum_grad, aliases=("min_axis",), shape=_reduce_nonempty_shape,
+                 domain=Domain(attrs=_REDUCE_ATTRS, make_inputs=_spaced_inputs))
 nansum = _reduction("nansum", "out = sum_{axes} (data if data == data else 0)",
-                    "Sum over the given axes, treating NaN as 0.")
+                    "Sum over the given axes, treating NaN as 0.", _nansum_grad)
 nanprod = _reduction("nanprod", "out = prod_{axes} (data if data == data else 1)",
-                     "Product over the given axes, treating NaN as 1.",
+                     "Product over the given axes, treating NaN as 1.", _nanprod_grad,
                      domain=Domain(low=0.5, high=1.5, attrs=_REDUCE_ATTRS))
 
 
@@ -161,6 +217,19 @@ def _norm_dtype(attrs, dtype):
     return np.dtype(attrs["out_dtype"]) if attrs["out_dtype"] is not None else dtype
 
 
+def _norm_grad(F, attrs, inputs, outputs, out_grads):
+    """ord=1: g * sign(x). ord=2: g * x / norm, and 0 where the norm is 0 (a subgradient; MXNet
+    gives NaN there, 0/0)."""
+    x = inputs[0]
+    axes = reduce_axes(x.ndim, attrs["axis"])
+    g = expand_back(F, as_dtype(F, out_grads[0], x.dtype), x.shape, axes)
+    if attrs["ord"] == 1:
+        return [g * F.sign(x)]
+    out = expand_back(F, as_dtype(F, outputs[0], x.dtype), x.shape, axes)
+    safe = F.where(out == 0, F.ones_like(out), out)
+    return [g * x / safe]
+
+
 norm = OpDef("norm",
              params=(Param("ord", Int, 2, "1 (sum of |x|) or 2 (Euclidean)"),
                      Param("axis", OptAxes, None,
@@ -169,12 +238,14 @@ norm = OpDef("norm",
                      Param("out_dtype", dtype_choice(*_NORM_DTYPES, optional=True), None,
                            "dtype of the output (None: the input's)"),
                      _KEEPDIMS),
-             shape=_norm_shape, dtype=_norm_dtype, work=input_work,
+             shape=_norm_shape, dtype=_norm_dtype, work=input_work, grad=_norm_grad,
              formula="out = (sum_{axes} |data|^ord)^(1/ord)",
              doc="The L1 or L2 norm over the given axes; a 2-tuple of axes gives the entrywise "
                  "(Frobenius) norm of each matrix, as in MXNet.",
              domain=Domain(away_from=(0.0,), attrs=[{}, {"ord": 1, "axis": -1},
-                                                    {"axis": 0, "keepdims": True}]),
+                                                    {"axis": 0, "keepdims": True},
+                                                    {"ord": 1},
+                                                    {"ord": 1, "axis": 0, "keepdims": True}]),
              family="reduce")
 
 
@@ -231,10 +302,28 @@ def _moments_shape(attrs, data):
     return [shape, shape]
 
 
+def _moments_grad(F, attrs, inputs, outputs, out_grads):
+    """mean = sum x / n, var = sum (x - mean)^2 / n: d mean = g_mean / n and
+    d var = 2 (x - mean) g_var / n (the mean's own dependence on x cancels: sum (x - mean) = 0)."""
+    x = inputs[0]
+    axes = reduce_axes(x.ndim, attrs["axes"])
+    n = group_size(x.shape, axes)
+    g_mean, g_var = out_grads
+    grad = None
+    if g_mean is not None:
+        grad = expand_back(F, g_mean / n, x.shape, axes)
+    if g_var is not None:
+        centred = x - expand_back(F, outputs[0], x.shape, axes)
+        part = expand_back(F, g_var * (2.0 / n), x.shape, axes) * centred
+        grad = part if grad is None else grad + part
+    return [grad]
+
+
 moments = OpDef("moments",
                 params=(Param("axes", OptAxes, None, "axes to compute mean and variance over"),
                         Param("keepdims", Bool, False, "keep reduced axes as size-1 axes")),
                 shape=_moments_shape, dtype=lambda attrs, dtype: [dtype, dtype], work=input_work,
+                grad=_moments_grad,
                 formula="mean = sum_{axes} data / n; var = sum_{axes} (data - mean)^2 / n",
                 doc="Mean and (population) variance over the given axes: two outputs.",
                 domain=Domain(attrs=[{"axes": 0}, {"axes": -1, "keepdims": True}]),
@@ -258,6 +347,15 @@ def _cumsum_dtype(attrs, dtype):
     return np.dtype(np.int64) if dtype == np.bool_ else dtype   # MXNet: bool counts in int64
 
 
+def _cumsum_grad(F, attrs, inputs, outputs, out_grads):
+    """Each a[j] is in every out[i] with i >= j: its gradient is g's reversed cumulative sum."""
+    a = inputs[0]
+    g = as_dtype(F, out_grads[0], a.dtype)
+    axis = 0 if attrs["axis"] is None else attrs["axis"] % a.ndim
+    grad = F.reverse(F.cumsum(F.reverse(g, axis=axis), axis=axis), axis=axis)
+    return [F.reshape(grad, shape=a.shape) if grad.shape != a.shape else grad]
+
+
 # NB: MXNet registers this op as ``_np_cumsum`` (its symbol JSON says so) with the alias
 # ``cumsum``; minimx names it ``cumsum`` so that ``mx.nd.cumsum`` is generated, and keeps the
 # other name as an alias. MXNet 1.9.1 fails on negative axes in legacy mode; minimx accepts them.
@@ -265,7 +363,8 @@ cumsum = OpDef("cumsum", inputs=("a",), aliases=("_np_cumsum",),
                params=(Param("axis", OptInt, None, "the axis to sum along; None: the flat input"),
                        Param("dtype", dtype_choice(*_CUMSUM_DTYPES, optional=True), None,
                              "dtype of the output and the accumulator (None: the input's)")),
-               shape=_cumsum_shape, dtype=_cumsum_dtype, work=input_work,
+               shape=_cumsum_shape, dtype=_cumsum_dtype, work=input_work, grad=_cumsum_grad,
                formula="out[..., i, ...] = sum_{j <= i} a[..., j, ...]",
                doc="Cumulative sum along an axis, or of the flattened input.",
-               domain=Domain(attrs=[{}, {"axis": 0}, {"axis": -1}]), family="reduce")
+               domain=Domain(attrs=[{}, {"axis": 0}, {"axis": -1}]),
+               family="reduce")

@@ -13,6 +13,7 @@ functions in MXNet, over ``_histogram`` and ``_split_v2`` here; they live in
 import numpy as np
 
 from .._kernels.reference.sequence import split_indices
+from .gradutil_shape import fractional, grads_or_zeros, join_grads
 from .opdef import NO_GRAD, Domain, OpDef, Param, fail, first_dtype, same_dtype
 from .params import Bool, Enum, FloatTuple, Int, OptInt, OptShape, Shape
 
@@ -70,8 +71,31 @@ def _sequence_inputs(low):
         data = rng.uniform(-3, 3, shape).astype(dtype)
         if not attrs.get("use_sequence_length"):
             return [data]
-        return [data, rng.integers(low, steps + 1, size=batch).astype("float32")]
+        return [data, fractional(rng.integers(low, steps + 1, size=batch)).astype("float32")]
     return make
+
+
+def _sequence_last_grad(F, attrs, inputs, outputs, out_grads):
+    """The output gradient put back at each sequence's last step: one_hot(last step) along time
+    (a constant mask) times the gradient broadcast along time."""
+    data, g, axis = inputs[0], out_grads[0], attrs["axis"]
+    steps, batch = data.shape[axis], data.shape[1 - axis]
+    if attrs["use_sequence_length"]:
+        last = inputs[1] - 1   # one_hot truncates a float toward zero, as the forward did
+    else:
+        last = F.full((batch,), steps - 1, ctx=g.context, dtype=g.dtype)
+    mask = F.one_hot(last, depth=steps, dtype=g.dtype)             # (B, T)
+    if axis == 0:
+        mask = F.transpose(mask)                                     # (T, B)
+    mask = F.reshape(mask, shape=mask.shape + (1,) * (len(data.shape) - 2))
+    return [F.broadcast_mul(mask, F.expand_dims(g, axis=axis))] + [None] * (len(inputs) - 1)
+
+
+def _sequence_reverse_grad(F, attrs, inputs, outputs, out_grads):
+    # Reversing the first L steps is its own inverse: the gradient is reversed the same way.
+    g = F.SequenceReverse(out_grads[0], *inputs[1:], use_sequence_length=attrs["use_sequence_length"],
+                          axis=attrs["axis"])
+    return [g] + [None] * (len(inputs) - 1)
 
 
 _SEQUENCE_PARAMS = (
@@ -82,7 +106,7 @@ _SEQUENCE_PARAMS = (
 SequenceLast = OpDef(
     "SequenceLast", inputs=("data", "sequence_length"), optional=("sequence_length",),
     params=_SEQUENCE_PARAMS,
-    shape=_sequence_last_shape, dtype=first_dtype,
+    shape=_sequence_last_shape, dtype=first_dtype, grad=_sequence_last_grad,
     formula="out[b, ...] = data[sequence_length[b] - 1, b, ...] (time on axis)",
     doc="Takes the last valid step of every sequence; lengths must be in [1, T].",
     domain=Domain(dtypes=_DTYPES, make_inputs=_sequence_inputs(1),
@@ -93,7 +117,7 @@ SequenceLast = OpDef(
 SequenceReverse = OpDef(
     "SequenceReverse", inputs=("data", "sequence_length"), optional=("sequence_length",),
     params=_SEQUENCE_PARAMS,
-    shape=_sequence_reverse_shape, dtype=first_dtype,
+    shape=_sequence_reverse_shape, dtype=first_dtype, grad=_sequence_reverse_grad,
     formula="out[t, b, ...] = data[sequence_length[b] - 1 - t, b, ...] if t < sequence_length[b] "
             "else data[t, b, ...]",
     doc="Reverses the first sequence_length[b] steps of every sequence (all T steps without "
@@ -172,11 +196,22 @@ def _fill_shape(attrs, lhs, mhs, rhs):
 
 def _fill_inputs(rng, dtype, attrs):
     return [rng.uniform(-3, 3, (4, 5)).astype(dtype), rng.uniform(-3, 3, 4).astype(dtype),
-            rng.integers(-1, 7, size=4).astype(dtype)]
+            fractional(rng.integers(-1, 7, size=4)).astype(dtype)]
+
+
+def _fill_grad(F, attrs, inputs, outputs, out_grads):
+    """lhs: everywhere but the written entries; mhs: the gradient at its entry, 0 for a row whose
+    column is out of range (nothing was written). NB: MXNet declares no gradient (an error)."""
+    lhs, mhs, rhs = inputs
+    g = out_grads[0]
+    written = (rhs > -1) * (rhs < lhs.shape[1])   # int(rhs) in [0, width): C truncation
+    return [F.fill_element_0index(g, F.zeros_like(mhs), rhs),
+            F.pick(g, rhs, axis=1) * written, None]
 
 
 fill_element_0index = OpDef(
     "fill_element_0index", inputs=("lhs", "mhs", "rhs"), shape=_fill_shape, dtype=same_dtype,
+    grad=_fill_grad,
     formula="out = lhs; out[i, int(rhs[i])] = mhs[i] where 0 <= rhs[i] < lhs.shape[1]",
     doc="Writes one value into each row of a matrix, at the column rhs names (out-of-range "
         "columns leave the row as it is).",
@@ -269,6 +304,11 @@ def _split_v2_shape(attrs, data):
     return shapes
 
 
+def _split_v2_grad(F, attrs, inputs, outputs, out_grads):
+    axis = attrs["axis"] % len(inputs[0].shape)
+    return [join_grads(F, grads_or_zeros(F, outputs, out_grads), axis, attrs["squeeze_axis"])]
+
+
 def _split_v2_parts(attrs):
     return attrs["sections"] or len(attrs["indices"])
 
@@ -280,7 +320,7 @@ _split_v2 = OpDef(
             Param("squeeze_axis", Bool, False, "drop the split axis (parts of size 1 only)"),
             Param("sections", Int, 0, "split into this many near-equal parts instead (0: use "
                   "indices)")),
-    shape=_split_v2_shape, num_visible=_split_v2_parts,
+    shape=_split_v2_shape, num_visible=_split_v2_parts, grad=_split_v2_grad,
     formula="out[i] = data[indices[i]:indices[i+1]] along axis (the last part runs to the end)",
     doc="Splits an array into parts at the given indices, or into near-equal sections.",
     domain=Domain(dtypes=_DTYPES, make_inputs=lambda rng, dtype, attrs: [
@@ -301,7 +341,7 @@ def _cast_storage_shape(attrs, data):
 cast_storage = OpDef(
     "cast_storage",
     params=(Param("stype", Enum("csr", "default", "row_sparse"), doc="output storage type"),),
-    shape=_cast_storage_shape,
+    shape=_cast_storage_shape, grad=lambda F, attrs, ins, outs, ograds: [ograds[0]],
     formula="out = data (dense storage)",
     doc="Casts an array to another storage type; minimx stores every array densely, so only "
         "'default' is accepted.",
@@ -327,10 +367,16 @@ def _amp_cast_dtype(attrs, data):
     return attrs["dtype"] if data in _AMP_FLOATS else data
 
 
+def _cast_back(F, g, x):
+    """``g`` in the dtype of ``x`` (the gradient of a cast is the cast back)."""
+    return g if g is None or g.dtype == x.dtype else F.cast(g, dtype=np.dtype(x.dtype).name)
+
+
 amp_cast = OpDef(
     "amp_cast",
     params=(Param("dtype", _amp_dtype_param, doc="output type (for float16/32 input)"),),
     shape=lambda attrs, data: tuple(data), dtype=_amp_cast_dtype,
+    grad=lambda F, attrs, ins, outs, ograds: [_cast_back(F, ograds[0], ins[0])],
     formula="out = dtype(data) if data is float16/float32 else data",
     doc="The cast AMP inserts: float16/float32 input becomes dtype, other types pass unchanged.",
     domain=Domain(dtypes=("float32", "float16", "int32", "float64"),
@@ -367,9 +413,11 @@ amp_multicast = OpDef(
     params=(Param("num_outputs", Int, doc="number of arrays (inputs and outputs)"),
             Param("cast_narrow", Bool, False, "cast to the narrowest float type instead")),
     shape=_multicast_shape, dtype=_multicast_dtype, num_visible=lambda attrs: attrs["num_outputs"],
+    grad=lambda F, attrs, ins, outs, ograds: [_cast_back(F, g, x) for g, x in zip(ograds, ins)],
     formula="out[i] = widest_float(data)(data[i]) for float16/float32 inputs; others unchanged",
     doc="Casts the float16/float32 arrays among its inputs to one common type (the widest, or "
         "with cast_narrow the narrowest).",
-    domain=Domain(dtypes=("float32", "float64", "int32"), make_inputs=_multicast_inputs,
+    # grad=False: the float16 input cannot take a finite-difference step (tests/test_grads_shape.py)
+    domain=Domain(dtypes=("float32", "float64", "int32"), make_inputs=_multicast_inputs, grad=False,
                   attrs=[{"num_outputs": 2}, {"num_outputs": 3, "cast_narrow": True}]),
     family="sequence")

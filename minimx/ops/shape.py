@@ -14,10 +14,11 @@ of these ops; minimx lets zero-size arrays through wherever numpy would.
 import numpy as np
 
 from ..base import MXNetError, prod
+from .gradutil_shape import diag_grad
 from .opdef import NO_GRAD, Domain, OpDef, Param, fail
 from .params import Bool, Int, OptAxes, OptInt, Shape
 
-__all__ = ["infer_reshape", "ReshapeSizeError", "normalize_axis", "ALL_DTYPES", "MOVE_DOMAIN"]
+__all__ = ["infer_reshape", "ReshapeSizeError", "normalize_axis", "ALL_DTYPES", "MOVE_DOMAIN", "reshape_back"]
 
 
 class ReshapeSizeError(MXNetError, ValueError):
@@ -30,6 +31,13 @@ class ReshapeSizeError(MXNetError, ValueError):
 # Data movement works for every dtype: kernels copy bytes.
 ALL_DTYPES = ("float32", "float64", "float16", "int32", "int64", "int8", "uint8")
 MOVE_DOMAIN = Domain(dtypes=ALL_DTYPES)
+
+
+def reshape_back(F, attrs, inputs, outputs, out_grads):
+    """The gradient of every op that only changes the shape (Reshape, Flatten, expand_dims,
+    squeeze, cast_storage ...): the output gradient in the input's shape."""
+    g, x = out_grads[0], inputs[0]
+    return [g if g.shape == x.shape else F.reshape_like(g, x)] + [None] * (len(inputs) - 1)
 
 
 def normalize_axis(axis, ndim, name="axis", extra=0):
@@ -152,7 +160,8 @@ Reshape = OpDef(
             Param("reverse", Bool, False, "match the codes from the right"),
             Param("target_shape", Shape, (), "deprecated: the target shape, one 0 inferred"),
             Param("keep_highest", Bool, False, "deprecated: with target_shape, keep axis 0")),
-    shape=_reshape_shape, formula="out = data with a new shape (row-major order kept)",
+    shape=_reshape_shape, grad=reshape_back,
+    formula="out = data with a new shape (row-major order kept)",
     doc="Gives the array a new shape with the same elements; special codes copy (0), infer (-1), "
         "keep the rest (-2), merge (-3) or split (-4) input axes.",
     domain=Domain(dtypes=ALL_DTYPES, attrs=[{"shape": (-1,)}, {"shape": (0, -1)},
@@ -190,7 +199,7 @@ reshape_like = OpDef(
             Param("lhs_end", OptInt, None, "end of lhs's replaced axes (None: ndim)"),
             Param("rhs_begin", OptInt, None, "first axis of rhs to copy (None: 0)"),
             Param("rhs_end", OptInt, None, "end of rhs's copied axes (None: ndim)")),
-    shape=_reshape_like_shape, dtype=lambda attrs, lhs, rhs: lhs,
+    shape=_reshape_like_shape, dtype=lambda attrs, lhs, rhs: lhs, grad=reshape_back,
     formula="out.shape = lhs.shape[:lb] + rhs.shape[rb:re] + lhs.shape[le:]",
     doc="Reshapes lhs to rhs's shape (or replaces a range of lhs's axes by a range of rhs's).",
     domain=Domain(dtypes=ALL_DTYPES, make_inputs=_reshape_like_inputs,
@@ -204,7 +213,7 @@ def _flatten_shape(attrs, data):
     return (data[0], prod(data[1:]))
 
 
-Flatten = OpDef("Flatten", aliases=("flatten",), shape=_flatten_shape,
+Flatten = OpDef("Flatten", aliases=("flatten",), shape=_flatten_shape, grad=reshape_back,
                 formula="out.shape = (data.shape[0], prod(data.shape[1:]))",
                 doc="Collapses all axes but the first into one.", domain=MOVE_DOMAIN, family="shape")
 
@@ -215,7 +224,8 @@ def _expand_dims_shape(attrs, data):
 
 
 expand_dims = OpDef("expand_dims", params=(Param("axis", Int, doc="where the new axis goes"),),
-                    shape=_expand_dims_shape, formula="out.shape = data.shape with 1 inserted at axis",
+                    shape=_expand_dims_shape, grad=reshape_back,
+                    formula="out.shape = data.shape with 1 inserted at axis",
                     doc="Inserts an axis of size 1.",
                     domain=Domain(dtypes=ALL_DTYPES, attrs=[{"axis": 0}, {"axis": -1}]),
                     family="shape")
@@ -240,7 +250,8 @@ def _squeeze_shape(attrs, data):
 
 
 squeeze = OpDef("squeeze", params=(Param("axis", OptAxes, None, "axes to drop (None: all of size 1)"),),
-                shape=_squeeze_shape, formula="out.shape = data.shape without the size-1 axes",
+                shape=_squeeze_shape, grad=reshape_back,
+                formula="out.shape = data.shape without the size-1 axes",
                 doc="Removes axes of size 1.", domain=MOVE_DOMAIN, family="shape")
 
 
@@ -255,8 +266,19 @@ def _transpose_shape(attrs, data):
     return tuple(data[a] for a in axes)
 
 
+def _transpose_grad(F, attrs, inputs, outputs, out_grads):
+    axes = attrs["axes"]
+    if not axes:   # reversing the axes is its own inverse
+        return [F.transpose(out_grads[0])]
+    inverse = [0] * len(axes)
+    for i, a in enumerate(axes):
+        inverse[a] = i
+    return [F.transpose(out_grads[0], axes=tuple(inverse))]
+
+
 transpose = OpDef("transpose", params=(Param("axes", OptAxes, (), "the permutation; () reverses"),),
-                  shape=_transpose_shape, formula="out[i[axes[0]], i[axes[1]], ...] = data[i]",
+                  shape=_transpose_shape, grad=_transpose_grad,
+                  formula="out[i[axes[0]], i[axes[1]], ...] = data[i]",
                   doc="Permutes the axes.", domain=MOVE_DOMAIN, family="shape")
 
 
@@ -269,6 +291,8 @@ def _swapaxes_shape(attrs, data):
 
 
 SwapAxis = OpDef("SwapAxis", aliases=("swapaxes",),
+                 grad=lambda F, attrs, ins, outs, ograds: [
+                     F.SwapAxis(ograds[0], dim1=attrs["dim1"], dim2=attrs["dim2"])],
                  params=(Param("dim1", Int, 0, "the first axis"), Param("dim2", Int, 0, "the second axis")),
                  shape=_swapaxes_shape, formula="out = data with axes dim1 and dim2 exchanged",
                  doc="Interchanges two axes.",
@@ -308,12 +332,16 @@ def _space_inputs(to_depth):
 _BLOCK = Param("block_size", Int, doc="the side of the moved blocks")
 depth_to_space = OpDef(
     "depth_to_space", params=(_BLOCK,), shape=_depth_to_space_shape,
+    grad=lambda F, attrs, ins, outs, ograds: [   # the inverse permutation
+        F.space_to_depth(ograds[0], block_size=attrs["block_size"])],
     formula="out[n, c, h*b + i, w*b + j] = data[n, (i*b + j)*C_out + c, h, w]",
     doc="Moves blocks of depth (channel) values into spatial blocks.",
     domain=Domain(dtypes=ALL_DTYPES, attrs=[{"block_size": 2}], make_inputs=_space_inputs(False)),
     family="shape")
 space_to_depth = OpDef(
     "space_to_depth", params=(_BLOCK,), shape=_space_to_depth_shape,
+    grad=lambda F, attrs, ins, outs, ograds: [
+        F.depth_to_space(ograds[0], block_size=attrs["block_size"])],
     formula="out[n, (i*b + j)*C + c, h, w] = data[n, c, h*b + i, w*b + j]",
     doc="Moves spatial blocks into the depth (channel) axis; the inverse of depth_to_space.",
     domain=Domain(dtypes=ALL_DTYPES, attrs=[{"block_size": 2}], make_inputs=_space_inputs(True)),
@@ -328,7 +356,8 @@ def _reverse_shape(attrs, data):
     return data
 
 
-reverse = OpDef("reverse", aliases=("flip",),
+reverse = OpDef("reverse", aliases=("flip",),   # a reversal is its own inverse
+                grad=lambda F, attrs, ins, outs, ograds: [F.reverse(ograds[0], axis=attrs["axis"])],
                 params=(Param("axis", Shape, doc="the axes to reverse"),),
                 shape=_reverse_shape, formula="out[..., i, ...] = data[..., n - 1 - i, ...] on each axis",
                 doc="Reverses the order of elements along the given axes (an axis given twice is "
@@ -354,10 +383,17 @@ def _diag_shape(attrs, data):
     return rest + (min(h, w),)
 
 
+def _diag_grad(F, attrs, inputs, outputs, out_grads):
+    g, shape, k = out_grads[0], inputs[0].shape, attrs["k"]
+    if len(shape) == 1:   # built a matrix from a vector: read its k-th diagonal back
+        return [F.diag(g, k=k)]
+    return [diag_grad(F, g, shape, k, attrs["axis1"], attrs["axis2"])]
+
+
 diag = OpDef("diag", params=(Param("k", Int, 0, "the diagonal: 0 main, > 0 above, < 0 below"),
                              Param("axis1", Int, 0, "first axis of the 2-d planes (N-d input)"),
                              Param("axis2", Int, 1, "second axis of the 2-d planes (N-d input)")),
-             shape=_diag_shape,
+             shape=_diag_shape, grad=_diag_grad,
              formula="1-d: out[i, i + k] = data[i]; N-d: out[..., i] = data[..., i, i + k]",
              doc="Builds a diagonal matrix from a vector, or extracts the k-th diagonal (moved to "
                  "the last axis, like numpy.diagonal) from an array of 2 or more axes.",

@@ -1,6 +1,8 @@
 """Shape ops, part 3: ops that join or replicate (Concat, stack, tile, repeat, Pad, broadcast_to,
 broadcast_axis, broadcast_like). Declared with family ``shape``; ``shape.py`` imports this module.
 """
+from .gradutil import unbroadcast
+from .gradutil_shape import call, pad_index
 from .opdef import Domain, OpDef, Param, fail, same_dtype
 from .params import Enum, Float, Int, OptInt, OptShape, Shape
 
@@ -47,11 +49,23 @@ def _concat_inputs(rng, dtype, attrs):
     return [rng.uniform(-3, 3, s).astype(dtype) for s in shapes]
 
 
+def _concat_grad(F, attrs, inputs, outputs, out_grads):
+    g = out_grads[0]
+    axis = attrs["dim"] % len(g.shape)
+    grads, start = [], 0
+    for x in inputs:
+        size = x.shape[axis]
+        grads.append(F.slice_axis(g, axis=axis, begin=start, end=start + size) if size
+                     else F.zeros_like(x))
+        start += size
+    return grads
+
+
 Concat = OpDef(
     "Concat", inputs=("*data",), aliases=("concat",), key_var_num_args="num_args",
     params=(Param("num_args", Int, doc="number of inputs"),
             Param("dim", Int, 1, "the axis to join along")),
-    shape=_concat_shape, dtype=same_dtype,
+    shape=_concat_shape, dtype=same_dtype, grad=_concat_grad,
     formula="out = [data[0], data[1], ...] joined along dim",
     doc="Joins arrays along an existing axis; the other axes must match.",
     domain=Domain(dtypes=_DTYPES, make_inputs=_concat_inputs,
@@ -74,11 +88,18 @@ def _stack_inputs(rng, dtype, attrs):
     return [rng.uniform(-3, 3, (2, 3)).astype(dtype) for _ in range(attrs["num_args"])]
 
 
+def _stack_grad(F, attrs, inputs, outputs, out_grads):
+    g = out_grads[0]
+    parts = F.split(g, num_outputs=len(inputs), axis=attrs["axis"] % len(g.shape),
+                    squeeze_axis=True)
+    return list(parts) if isinstance(parts, (list, tuple)) else [parts]
+
+
 stack = OpDef(
     "stack", inputs=("*data",), key_var_num_args="num_args",
     params=(Param("axis", Int, 0, "where the new axis goes in the result"),
             Param("num_args", Int, doc="number of inputs")),
-    shape=_stack_shape, dtype=same_dtype,
+    shape=_stack_shape, dtype=same_dtype, grad=_stack_grad,
     formula="out[..., k, ...] = data[k] (k on the new axis)",
     doc="Joins arrays of one shape along a new axis.",
     domain=Domain(dtypes=_DTYPES, make_inputs=_stack_inputs,
@@ -97,8 +118,20 @@ def _tile_shape(attrs, data):
     return tuple(a * b for a, b in zip(d, r))
 
 
+def _tile_grad(F, attrs, inputs, outputs, out_grads):
+    """Sum the copies: view the output as (reps0, d0, reps1, d1, ...) and sum the reps axes."""
+    x, g = inputs[0], out_grads[0]
+    if not g.size or not x.size:
+        return [F.zeros_like(x)]
+    d, r = tuple(x.shape), tuple(attrs["reps"])
+    n = max(len(d), len(r))
+    d, r = (1,) * (n - len(d)) + d, (1,) * (n - len(r)) + r
+    split = F.reshape(g, shape=tuple(v for pair in zip(r, d) for v in pair))
+    return [F.reshape_like(F.sum(split, axis=tuple(range(0, 2 * n, 2))), x)]
+
+
 tile = OpDef("tile", params=(Param("reps", Shape, doc="repetitions per axis (aligned on the right)"),),
-             shape=_tile_shape, formula="out[i] = data[i % data.shape] (numpy.tile)",
+             shape=_tile_shape, grad=_tile_grad, formula="out[i] = data[i % data.shape] (numpy.tile)",
              doc="Repeats the whole array along each axis, like numpy.tile.",
              domain=Domain(dtypes=_DTYPES, attrs=[{"reps": (2,)}, {"reps": (2, 1, 3)}, {"reps": ()}]),
              family="shape")
@@ -121,10 +154,22 @@ def _repeat_shape(attrs, data):
     return data[:axis] + (data[axis] * r,) + data[axis + 1:]
 
 
+def _repeat_grad(F, attrs, inputs, outputs, out_grads):
+    """Sum the copies: view the output with a (size, repeats) pair of axes and sum the second."""
+    x, g, r, axis = inputs[0], out_grads[0], attrs["repeats"], attrs["axis"]
+    if not r or not x.size:
+        return [F.zeros_like(x)]
+    if axis is None:
+        return [F.reshape_like(F.sum(F.reshape(g, shape=(x.size, r)), axis=1), x)]
+    axis %= len(x.shape)
+    d = tuple(x.shape)
+    return [F.sum(F.reshape(g, shape=d[:axis] + (d[axis], r) + d[axis + 1:]), axis=axis + 1)]
+
+
 repeat = OpDef(
     "repeat", params=(Param("repeats", Int, doc="times each element is repeated"),
                       Param("axis", OptInt, None, "the axis (None: the flattened input)")),
-    shape=_repeat_shape, formula="out[..., i, ...] = data[..., i // repeats, ...]",
+    shape=_repeat_shape, grad=_repeat_grad, formula="out[..., i, ...] = data[..., i // repeats, ...]",
     doc="Repeats each element, like numpy.repeat.",
     domain=Domain(dtypes=_DTYPES, attrs=[{"repeats": 2}, {"repeats": 3, "axis": -1},
                                          {"repeats": 2, "axis": 0}]),
@@ -160,12 +205,28 @@ def _pad_inputs(rng, dtype, attrs):
     return [rng.uniform(-3, 3, (2, 3, 4, 5)).astype(dtype)]
 
 
+def _pad_grad(F, attrs, inputs, outputs, out_grads):
+    """constant: the inner slice. edge/reflect: each padded axis is a take of the input at the
+    positions it copies (``pad_index``), so its gradient adds those slices back (``_backward_take``)."""
+    x, g, w = inputs[0], out_grads[0], attrs["pad_width"]
+    if attrs["mode"] == "constant":
+        begin = tuple(w[0::2])
+        return [F.slice(g, begin=begin, end=tuple(b + d for b, d in zip(begin, x.shape)))]
+    for axis in range(2, len(x.shape)):
+        before, after, size = w[2 * axis], w[2 * axis + 1], x.shape[axis]
+        if before or after:
+            index = F.array(pad_index(attrs["mode"], before, size, after), ctx=g.context,
+                            dtype="int64")
+            g = call(F, "_backward_take", g, index, axis=axis, mode="clip", dim=size)
+    return [g]
+
+
 Pad = OpDef(
     "Pad", aliases=("pad",),
     params=(Param("mode", Enum("constant", "edge", "reflect"), doc="how the border is filled"),
             Param("pad_width", Shape, doc="(before, after) per axis, 0 for the first two axes"),
             Param("constant_value", Float, 0.0, "the fill value of mode='constant'")),
-    shape=_pad_shape, dtype=_pad_dtype,
+    shape=_pad_shape, dtype=_pad_dtype, grad=_pad_grad,
     formula="out = data with pad_width[2i] values before and pad_width[2i+1] after axis i",
     doc="Pads the spatial axes of a 4-d or 5-d array with a constant, the edge values, or a "
         "reflection.",
@@ -178,6 +239,11 @@ Pad = OpDef(
 
 
 # -- broadcast_* ---------------------------------------------------------------------------------
+def _sum_back(F, attrs, inputs, outputs, out_grads):
+    """The gradient of broadcast_to/axis/like: summed over the copies (rhs gets none)."""
+    return [unbroadcast(F, out_grads[0], inputs[0].shape)] + [None] * (len(inputs) - 1)
+
+
 def _broadcast_to_shape(attrs, data):
     target = attrs["shape"]
     if len(target) != len(data):
@@ -200,7 +266,7 @@ def _broadcast_inputs(rng, dtype, attrs):
 
 broadcast_to = OpDef(
     "broadcast_to", params=(Param("shape", Shape, (), "the target shape; 0 keeps an axis"),),
-    shape=_broadcast_to_shape, formula="out[i] = data[i with 0 on the axes of size 1]",
+    shape=_broadcast_to_shape, grad=_sum_back, formula="out[i] = data[i with 0 on the axes of size 1]",
     doc="Repeats the size-1 axes of the input to reach the target shape.",
     domain=Domain(dtypes=_DTYPES, make_inputs=_broadcast_inputs,
                   attrs=[{"shape": (2, 3, 4)}, {"shape": (0, 0, 5)}]),
@@ -226,7 +292,7 @@ broadcast_axis = OpDef(
     "broadcast_axis", aliases=("broadcast_axes",),
     params=(Param("axis", Shape, (), "the axes to broadcast"),
             Param("size", Shape, (), "their new sizes")),
-    shape=_broadcast_axis_shape, formula="out[i] = data[i with 0 on the broadcast axes]",
+    shape=_broadcast_axis_shape, grad=_sum_back, formula="out[i] = data[i with 0 on the broadcast axes]",
     doc="Repeats size-1 axes to the given sizes.",
     domain=Domain(dtypes=_DTYPES, make_inputs=_broadcast_inputs,
                   attrs=[{"axis": (0, 2), "size": (2, 4)}, {"axis": (2,), "size": (3,)}]),
@@ -269,7 +335,7 @@ broadcast_like = OpDef(
     "broadcast_like", inputs=("lhs", "rhs"),
     params=(Param("lhs_axes", OptShape, None, "lhs axes to broadcast (None: all)"),
             Param("rhs_axes", OptShape, None, "rhs axes giving their sizes (None: all)")),
-    shape=_broadcast_like_shape, dtype=lambda attrs, lhs, rhs: lhs,
+    shape=_broadcast_like_shape, dtype=lambda attrs, lhs, rhs: lhs, grad=_sum_back,
     formula="out = lhs broadcast to rhs's shape (or to rhs's sizes on the chosen axes)",
     doc="Broadcasts lhs to the shape of rhs.",
     domain=Domain(dtypes=_DTYPES, make_inputs=_broadcast_like_inputs,

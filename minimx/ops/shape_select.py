@@ -6,6 +6,7 @@ import ast
 import numpy as np
 
 from .._kernels.reference.shape import slice_axis_ranges, slice_ranges
+from .gradutil_shape import call, grads_or_zeros, join_grads
 from .opdef import Domain, OpDef, Param, fail, same_dtype
 from .params import Bool, Int, OptInt, Shape
 
@@ -48,6 +49,15 @@ def _slice_shape(attrs, data):
     return tuple(n for _, _, n in check_slice(data, attrs["begin"], attrs["end"], attrs["step"]))
 
 
+def _into_zeros(F, x, g, begin, end, step=()):
+    """The gradient of taking a regular slice of ``x``: ``g`` written into zeros of x's shape."""
+    return call(F, "_slice_assign", F.zeros_like(x), g, begin=begin, end=end, step=step)
+
+
+def _slice_grad(F, attrs, inputs, outputs, out_grads):
+    return [_into_zeros(F, inputs[0], out_grads[0], attrs["begin"], attrs["end"], attrs["step"])]
+
+
 def _slice_inputs(rng, dtype, attrs):
     return [rng.uniform(-3, 3, (4, 5, 3)).astype(dtype)]
 
@@ -58,6 +68,7 @@ _STEP = Param("step", OptIntTuple, (), "step per axis (None or (): 1); may be ne
 
 slice = OpDef(  # noqa: A001 - MXNet's name
     "slice", aliases=("crop",), params=(_BEGIN, _END, _STEP), shape=_slice_shape,
+    grad=_slice_grad,
     formula="out[i, j, ...] = data[begin[0] + i*step[0], begin[1] + j*step[1], ...]",
     doc="Takes a regular slice (start, stop, step per axis) of the input; axes not named are kept.",
     domain=Domain(dtypes=_DTYPES, make_inputs=_slice_inputs,
@@ -86,12 +97,19 @@ def _slice_axis_shape(attrs, data):
     return tuple(length for _, _, length in slice_axis_ranges(data, axis, begin, end))
 
 
+def _slice_axis_grad(F, attrs, inputs, outputs, out_grads):
+    x = inputs[0]
+    axis = attrs["axis"] % len(x.shape)
+    lead = (None,) * axis
+    return [_into_zeros(F, x, out_grads[0], lead + (attrs["begin"],), lead + (attrs["end"],))]
+
+
 slice_axis = OpDef(
     "slice_axis",
     params=(Param("axis", Int, doc="the sliced axis (negative counts from the end)"),
             Param("begin", Int, doc="first index (negative counts from the end)"),
             Param("end", OptInt, doc="end index, excluded (None: the axis size)")),
-    shape=_slice_axis_shape, formula="out = data[..., begin:end, ...] along axis",
+    shape=_slice_axis_shape, grad=_slice_axis_grad, formula="out = data[..., begin:end, ...] along axis",
     doc="Slices one axis from begin to end (step 1).",
     domain=Domain(dtypes=_DTYPES, make_inputs=_slice_inputs,
                   attrs=[{"axis": 1, "begin": 1, "end": 4}, {"axis": -1, "begin": -2, "end": None}]),
@@ -120,10 +138,17 @@ def _slice_like_inputs(rng, dtype, attrs):
     return [rng.uniform(-3, 3, (4, 5, 3)).astype(dtype), np.zeros((2, 5, 1), dtype)]
 
 
+def _slice_like_grad(F, attrs, inputs, outputs, out_grads):
+    x, like = inputs
+    g = out_grads[0]
+    # The slice starts at 0 on every axis; its end on each axis is the output's size.
+    return [_into_zeros(F, x, g, (0,) * len(g.shape), g.shape), None]
+
+
 slice_like = OpDef(
     "slice_like", inputs=("data", "shape_like"),
     params=(Param("axes", Shape, (), "the axes to slice (() : all)"),),
-    shape=_slice_like_shape, dtype=lambda attrs, data, like: data,
+    shape=_slice_like_shape, dtype=lambda attrs, data, like: data, grad=_slice_like_grad,
     formula="out = data[:like.shape[0], :like.shape[1], ...] on the chosen axes",
     doc="Slices the input to the shape of shape_like, from index 0 of each chosen axis.",
     domain=Domain(dtypes=_DTYPES, make_inputs=_slice_like_inputs, attrs=[{}, {"axes": (0, -1)}]),
@@ -153,12 +178,17 @@ def _split_inputs(rng, dtype, attrs):
     return [rng.uniform(-3, 3, (2, 6, 3)).astype(dtype)]
 
 
+def _split_grad(F, attrs, inputs, outputs, out_grads):
+    axis = attrs["axis"] % len(inputs[0].shape)
+    return [join_grads(F, grads_or_zeros(F, outputs, out_grads), axis, attrs["squeeze_axis"])]
+
+
 SliceChannel = OpDef(
     "SliceChannel", aliases=("split",),
     params=(Param("num_outputs", Int, doc="number of equal parts"),
             Param("axis", Int, 1, "the axis to split"),
             Param("squeeze_axis", Bool, False, "drop the split axis (its size must be num_outputs)")),
-    shape=_split_shape, num_visible=lambda attrs: attrs["num_outputs"],
+    shape=_split_shape, num_visible=lambda attrs: attrs["num_outputs"], grad=_split_grad,
     formula="out[k] = data[..., k*m:(k+1)*m, ...] along axis, m = size / num_outputs",
     doc="Splits the input into num_outputs equal parts along an axis (one output is returned as "
         "an array, several as a list).",
@@ -181,15 +211,24 @@ def _where_dtype(attrs, cond, x, y):
     return same_dtype(attrs, x, y)
 
 
+def _where_grad(F, attrs, inputs, outputs, out_grads):
+    cond, g = inputs[0], out_grads[0]
+    zeros = F.zeros_like(g)
+    return [None, F.where(cond, g, zeros), F.where(cond, zeros, g)]   # no gradient to condition
+
+
 def _where_inputs(rng, dtype, attrs):
     shape = (3, 4)
     cshape = shape if rng.uniform() < 0.5 else (3,)   # a full or a row-selecting condition
-    cond = (rng.uniform(0, 1, cshape) > 0.5).astype(dtype)
+    # float64 (what gradient checks use) gets an int condition: a finite-difference step on a
+    # float 0 would make it true. MXNet accepts a condition of another dtype than x and y.
+    cond = (rng.uniform(0, 1, cshape) > 0.5).astype("int32" if dtype == "float64" else dtype)
     return [cond, rng.uniform(-3, 3, shape).astype(dtype), rng.uniform(-3, 3, shape).astype(dtype)]
 
 
 where = OpDef(
     "where", inputs=("condition", "x", "y"), shape=_where_shape, dtype=_where_dtype,
+    grad=_where_grad,
     formula="out = x where condition != 0 else y",
     doc="Takes elements from x where the condition is non-zero, from y elsewhere; a 1-d condition "
         "of x.shape[0] elements picks whole rows.",

@@ -9,6 +9,7 @@ import numpy as np
 from ..base import prod
 from .opdef import NO_GRAD, Domain, OpDef, Param, fail
 from .params import Bool, Enum, Int, OptInt
+from .gradutil_reduce import as_dtype
 from .reduce import dtype_choice, input_work, one_axis
 
 __all__ = []
@@ -47,12 +48,68 @@ def _distinct_inputs(rng, dtype, attrs):
     return [values.astype(dtype)]
 
 
+# -- gradients: scatter the output's gradient back to where each element came from -------------
+def _coordinates(F, index, axis, ctx):
+    """The (ndim, *index.shape) int64 coordinates of ``index``'s elements, with the coordinate
+    along ``axis`` replaced by ``index`` itself (positions along ``axis`` in the input)."""
+    shape = index.shape
+    coords = []
+    for d, n in enumerate(shape):
+        if d == axis:
+            coords.append(index)
+            continue
+        line = F.arange(n, dtype="int64", ctx=ctx)
+        line = F.reshape(line, shape=tuple(n if i == d else 1 for i in range(len(shape))))
+        coords.append(F.broadcast_to(line, shape=shape) if line.shape != shape else line)
+    return F.stack(*coords, axis=0)
+
+
+def scatter_along(F, g, index, axis, x):
+    """The gradient for input ``x`` of an op that picked ``out[..., i, ...] = x[..., index[..., i,
+    ...], ...]`` along ``axis`` (None: along the flattened ``x``); ``g`` is the gradient of ``out``.
+    Positions never picked get 0. Indices are distinct along ``axis`` (a permutation or top k),
+    so scattering by assignment is exact."""
+    g = as_dtype(F, g, x.dtype)
+    index = as_dtype(F, index, np.int64)
+    if g.size == 0:
+        return F.zeros_like(x)
+    if axis is None:
+        flat = F.scatter_nd(g, F.reshape(index, shape=(1,) + index.shape), shape=(x.size,))
+        return F.reshape(flat, shape=x.shape)
+    coords = _coordinates(F, index, axis % x.ndim, x.context)
+    return F.scatter_nd(g, coords, shape=x.shape)
+
+
+def _sort_grad(F, attrs, inputs, outputs, out_grads):
+    """out = x[perm]: x[perm[i]] gets g[i]. The permutation is recomputed with the same stable
+    order as the forward (argsort), so ties go where sort put them."""
+    x = inputs[0]
+    perm = F.argsort(x, axis=attrs["axis"], is_ascend=attrs["is_ascend"], dtype="int64")
+    return [scatter_along(F, out_grads[0], perm, attrs["axis"], x)]
+
+
+def _topk_grad(F, attrs, inputs, outputs, out_grads):
+    """ret_typ 'value'/'both': the values' gradient goes back to the k chosen positions, the rest
+    get 0 (the indices' gradient is ignored). 'indices' and 'mask' are piecewise constant: no
+    gradient (MXNet: x.grad stays 0)."""
+    ret = attrs["ret_typ"]
+    if ret in ("indices", "mask") or out_grads[0] is None:
+        return [None]
+    x = inputs[0]
+    if ret == "both":
+        index = outputs[1]
+    else:
+        index = F.topk(x, axis=attrs["axis"], k=attrs["k"], ret_typ="indices",
+                       is_ascend=attrs["is_ascend"], dtype="int64")
+    return [scatter_along(F, out_grads[0], index, attrs["axis"], x)]
+
+
 _AXIS = Param("axis", OptInt, -1, "the axis to sort along; None: the flattened input")
 _IS_ASCEND = Param("is_ascend", Bool, True, "ascending (True) or descending")
 _SORT_ATTRS = [{}, {"axis": 0}, {"is_ascend": False}, {"axis": None}]
 
 sort = OpDef("sort", params=(_AXIS, _IS_ASCEND),
-             shape=_sort_shape, dtype=_sortable, work=input_work,
+             shape=_sort_shape, dtype=_sortable, work=input_work, grad=_sort_grad,
              formula="out = data sorted along axis",
              doc="Sorts along an axis; axis=None sorts the flattened input.",
              domain=Domain(attrs=_SORT_ATTRS, make_inputs=_distinct_inputs), family="sort")
@@ -119,13 +176,13 @@ topk = OpDef("topk",
                      Param("is_ascend", Bool, False, "take the k smallest, not the k largest"),
                      Param("dtype", dtype_choice(*_INDEX_DTYPES), "float32",
                            "dtype of the indices for ret_typ 'indices' and 'both'")),
-             shape=_topk_shape, dtype=_topk_dtype, work=input_work,
+             shape=_topk_shape, dtype=_topk_dtype, work=input_work, grad=_topk_grad,
              formula="out = the k largest (smallest) elements along axis, or their indices",
              doc="The top k elements along an axis, largest first (smallest first with "
                  "is_ascend); equal values keep input order.",
-             # grad=False: most ret_typ give indices or masks, which have no gradient.
-             domain=Domain(grad=False,
-                           attrs=[{}, {"k": 2, "ret_typ": "value"}, {"k": 2, "ret_typ": "both"},
+             # The 'indices' and 'mask' sets differentiate to nothing: the check skips no input
+             # but sees x.grad stay 0, which central differences agree with (no ties).
+             domain=Domain(attrs=[{}, {"k": 2, "ret_typ": "value"}, {"k": 2, "ret_typ": "both"},
                                   {"ret_typ": "mask", "k": 2}, {"k": 0, "axis": 0},
                                   {"axis": None, "k": 3, "ret_typ": "value", "is_ascend": True}],
                            make_inputs=_distinct_inputs),

@@ -8,10 +8,17 @@ of MXNet 1.9.1); ``mx.nd`` shows only the first output, and the autograd rules c
 Outputs MXNet keeps as scratch space (Correlation's padded copies, BilinearSampler's cuDNN
 buffer, CTCLoss's gradient) are not declared. MXNet's legacy ops here often accept float32 only;
 minimx accepts every float type (Crop, a pure slice, any type), with the same values.
+
+Gradients: UpSampling, Crop, GridGenerator and the loss-output layers are written with ops here;
+the gradients that scatter (BilinearSampler, ROIPooling, Correlation) or need CTC's
+forward-backward algorithm call the backward ops of ``gradutil_vision.py``.
 """
 import numpy as np
 
-from .._kernels.reference.vision import correlation_geometry, upsampling_bilinear_geometry
+from .._kernels.reference.vision import (correlation_geometry, crop_offsets,
+                                         upsampling_bilinear_geometry)
+from .gradutil_vision import (  # noqa: F401  (the backward ops, declared there, live in this family)
+    _backward_BilinearSampler, _backward_Correlation, _backward_ROIPooling, _ctc_loss_grad, internal)
 from .opdef import Domain, OpDef, Param, fail, same_dtype
 from .params import Bool, Enum, Float, Int, Shape
 
@@ -94,6 +101,48 @@ def _upsampling_inputs(rng, dtype, attrs):
     return [draw(2, 3, 2, 3)]
 
 
+def _upsampling_grad(F, attrs, inputs, outputs, out_grads):
+    """Nearest: each input pixel was copied to an s x s block, so its gradient is the block's sum
+    (of its channels' slice, with concat). Bilinear: UpSampling is a grouped Deconvolution, whose
+    gradients are Convolutions (see ``_bilinear_upsampling_grad``)."""
+    g = out_grads[0]
+    if attrs["sample_type"] == "bilinear":
+        return _bilinear_upsampling_grad(F, attrs, inputs[0], inputs[1], g)
+    grads, begin = [], 0
+    for x in inputs:
+        n, c, h, w = x.shape
+        s = g.shape[2] // h
+        part = g
+        if attrs["multi_input_mode"] == "concat":
+            part = F.slice_axis(g, axis=1, begin=begin, end=begin + c)
+            begin += c
+        grads.append(F.sum(F.reshape(part, shape=(n, c, h, s, w, s)), axis=(3, 5)))
+    return grads
+
+
+def _bilinear_upsampling_grad(F, attrs, data, weight, g):
+    """Deconvolution ``out[y*s + i - pad] += data[y] * weight[i]`` per channel; its adjoints:
+
+    - ``grad_data = Convolution(g, weight)`` with the same kernel, stride, pad and groups;
+    - ``grad_weight[c, 0, i, j] = sum over n, y, x of data[n, c, y, x] * g_padded[n, c, y*s + i,
+      x*s + j]``: a Convolution of the padded g (channels c and batch n folded into groups) with
+      data as the kernel, dilated by s.
+    """
+    scale, channels = attrs["scale"], data.shape[1]
+    kernel, pad = upsampling_bilinear_geometry(scale)
+    grad_data = F.Convolution(g, weight, kernel=(kernel, kernel), stride=(scale, scale),
+                              pad=(pad, pad), num_filter=channels, num_group=channels,
+                              no_bias=True)
+    n, _, h, w = data.shape
+    padded = F.Pad(g, mode="constant", pad_width=(0, 0, 0, 0, pad, pad, pad, pad)) if pad else g
+    folded = F.reshape(F.transpose(padded, axes=(1, 0, 2, 3)),
+                       shape=(1, channels * n) + tuple(padded.shape[2:]))
+    grad_weight = F.Convolution(folded, F.transpose(data, axes=(1, 0, 2, 3)), kernel=(h, w),
+                                dilate=(scale, scale), num_filter=channels, num_group=channels,
+                                no_bias=True)
+    return [grad_data, F.reshape(grad_weight, shape=weight.shape)]
+
+
 UpSampling = OpDef(
     "UpSampling", inputs=("*data",), key_var_num_args="num_args",
     params=(Param("scale", Int, doc="upsampling factor"),
@@ -103,7 +152,7 @@ UpSampling = OpDef(
                   "nearest with several inputs: concatenate them on channels, or add them"),
             Param("num_args", Int, doc="number of inputs (set by the wrapper)"),
             Param("workspace", Int, 512, "temporary workspace in MB (unused)")),
-    shape=_upsampling_shape, dtype=_float_dtype,
+    shape=_upsampling_shape, dtype=_float_dtype, grad=_upsampling_grad,
     formula="nearest: out[n, c, y, x] = data[n, c, y // s, x // s]; bilinear: "
             "Deconvolution(data, weight, kernel=2s - s % 2, stride=s, pad=ceil((s - 1) / 2), "
             "num_group=C)",
@@ -151,13 +200,25 @@ def _crop_inputs(rng, dtype, attrs):
     return [data] if attrs.get("h_w") else [data, rng.uniform(-3, 3, (1, 1, 2, 4)).astype(dtype)]
 
 
+def _crop_grad(F, attrs, inputs, outputs, out_grads):
+    """The window's gradient, padded back with zeros to data's size; crop_like gets none (MXNet
+    gives it zeros)."""
+    data = inputs[0]
+    height, width = data.shape[2:]
+    h, w = outputs[0].shape[2:]
+    y, x = crop_offsets(attrs, (height, width), (h, w))
+    grad = F.Pad(out_grads[0], mode="constant",
+                 pad_width=(0, 0, 0, 0, y, height - h - y, x, width - w - x))
+    return [grad] + [None] * (len(inputs) - 1)
+
+
 Crop = OpDef(
     "Crop", inputs=("*data",), key_var_num_args="num_args",
     params=(Param("num_args", Int, doc="1 (crop to h_w) or 2 (crop to crop_like's size)"),
             Param("offset", Shape, (0, 0), "top-left corner (y, x) of the window"),
             Param("h_w", Shape, (0, 0), "window size (h, w) with one input"),
             Param("center_crop", Bool, False, "centre the window (offset is ignored)")),
-    shape=_crop_shape, dtype=lambda attrs, data, *like: data,
+    shape=_crop_shape, dtype=lambda attrs, data, *like: data, grad=_crop_grad,
     formula="out = data[:, :, y:y + h, x:x + w]",
     doc="Crops the spatial axes of NCHW data to h_w, or to the size of a second input.",
     domain=Domain(dtypes=("float32", "float64", "int32"), make_inputs=_crop_inputs,
@@ -175,10 +236,15 @@ def _sampler_shape(attrs, data, grid):
     return (data[0], data[1], grid[2], grid[3])
 
 
+def _bilinear_sampler_grad(F, attrs, inputs, outputs, out_grads):
+    data, grid = inputs
+    return internal(F)._backward_BilinearSampler(out_grads[0], data, grid)
+
+
 BilinearSampler = OpDef(
     "BilinearSampler", inputs=("data", "grid"),
     params=(Param("cudnn_off", _opt_bool, None, "unused on the CPU"),),
-    shape=_sampler_shape, dtype=_float_dtype,
+    shape=_sampler_shape, dtype=_float_dtype, grad=_bilinear_sampler_grad,
     formula="out[n, c, i, j] = bilinear interpolation of data[n, c] at ((grid[n, 0, i, j] + 1) * "
             "(W - 1) / 2, (grid[n, 1, i, j] + 1) * (H - 1) / 2), zero outside",
     doc="Samples data at the normalised (x, y) points of a grid, interpolating bilinearly.",
@@ -206,11 +272,33 @@ def _grid_generator_shape(attrs, data):
     return [tuple(data), (2, data[2], data[3])]
 
 
+def _affine_grad(F, g, grid_dst):
+    """``out[n] = theta[n] (2 x 3) @ grid_dst (3 x HW)``, so ``grad theta[n] = g[n] @ grid_dst^T``."""
+    batch = g.shape[0]
+    rows = F.reshape(g, shape=(batch * 2, -1))                       # (N * 2, H * W)
+    return F.reshape(F.dot(rows, grid_dst, transpose_b=True), shape=(batch, 6))
+
+
+def _grid_generator_grad(F, attrs, inputs, outputs, out_grads):
+    """Affine: ``_affine_grad`` with the target grid (hidden output 1). Warp: the output is the
+    flow divided by ((W - 1) / 2, (H - 1) / 2) plus constants."""
+    g = out_grads[0]
+    if g is None:
+        return [None]
+    if attrs["transform_type"] == "affine":
+        return [_affine_grad(F, g, outputs[1])]
+    # a size of 1 divides by zero: the forward is inf/NaN there, and so is the gradient
+    scale_x, scale_y = (2.0 / (n - 1) if n > 1 else float("inf") for n in g.shape[:1:-1])
+    return [F.concat(F.slice_axis(g, axis=1, begin=0, end=1) * scale_x,
+                     F.slice_axis(g, axis=1, begin=1, end=2) * scale_y, dim=1)]
+
+
 GridGenerator = OpDef(
     "GridGenerator",
     params=(Param("transform_type", Enum("affine", "warp"), doc="affine matrices or a flow field"),
             Param("target_shape", Shape, (0, 0), "affine only: the grid's (H, W)")),
     shape=_grid_generator_shape, dtype=lambda attrs, data: [_float_dtype(attrs, data)] * 2,
+    grad=_grid_generator_grad,
     num_visible=lambda attrs: 1,
     formula="affine: out[n] = data[n].reshape(2, 3) @ (x, y, 1) over the target grid in [-1, 1]; "
             "warp: out = (data + (x, y)) / ((W - 1) / 2, (H - 1) / 2) - 1",
@@ -230,6 +318,16 @@ def _spatial_transformer_shape(attrs, data, loc):
     return [(data[0], data[1], height, width), (3, height * width), (data[0], 2, height * width)]
 
 
+def _spatial_transformer_grad(F, attrs, inputs, outputs, out_grads):
+    """The chain rule through BilinearSampler and the affine GridGenerator."""
+    data, loc = inputs
+    _, grid_dst, grid_src = outputs
+    height, width = attrs["target_shape"]
+    grid = F.reshape(grid_src, shape=(data.shape[0], 2, height, width))
+    grad_data, grad_grid = internal(F)._backward_BilinearSampler(out_grads[0], data, grid)
+    return [grad_data, _affine_grad(F, grad_grid, grid_dst)]
+
+
 SpatialTransformer = OpDef(
     "SpatialTransformer", inputs=("data", "loc"),
     params=(Param("target_shape", Shape, (0, 0), "the output's (H, W)"),
@@ -238,6 +336,7 @@ SpatialTransformer = OpDef(
             Param("cudnn_off", _opt_bool, None, "unused on the CPU")),
     shape=_spatial_transformer_shape,
     dtype=lambda attrs, data, loc: [_float_dtype(attrs, data, loc)] * 3,
+    grad=_spatial_transformer_grad,
     num_visible=lambda attrs: 1,
     formula="out = BilinearSampler(data, GridGenerator(loc, 'affine', target_shape))",
     doc="Warps each image with its affine matrix: generates the grid and samples bilinearly.",
@@ -266,7 +365,17 @@ def _roi_inputs(rng, dtype, attrs):
     data = rng.uniform(-3, 3, (2, 3, 6, 7)).astype(dtype)
     corners = np.sort(rng.uniform(-2, 9, (5, 2, 2)), axis=1).reshape(5, 4)[:, [0, 2, 1, 3]]
     batch = rng.integers(-1, 3, size=(5, 1))                 # -1 and 2 are bad indices
+    # The index is cast to int (truncated, as MXNet does): a quarter off the integer keeps the
+    # finite-difference check of the gradient from nudging 1 to 0.999999, i.e. to batch 0.
+    batch = batch + np.where(batch < 0, -0.25, 0.25)
     return [data, np.concatenate([batch, corners], axis=1).astype(dtype)]
+
+
+def _roi_pooling_grad(F, attrs, inputs, outputs, out_grads):
+    """Each cell's gradient goes to its maximum (hidden output 1); the rois get none (MXNet
+    gives them zeros)."""
+    data = inputs[0]
+    return [internal(F)._backward_ROIPooling(out_grads[0], outputs[1], data), None]
 
 
 ROIPooling = OpDef(
@@ -275,6 +384,7 @@ ROIPooling = OpDef(
             Param("spatial_scale", Float, doc="feature-map size / image size, in [0, 1]")),
     shape=_roi_pooling_shape,
     dtype=lambda attrs, data, rois: [_float_dtype(attrs, data, rois), np.dtype(np.int32)],
+    grad=_roi_pooling_grad,
     num_visible=lambda attrs: 1,
     formula="out[r, c, i, j] = max of data[rois[r, 0], c] over cell (i, j) of the scaled, rounded "
             "region [x1, y1, x2, y2] * spatial_scale",
@@ -304,6 +414,10 @@ def _correlation_shape(attrs, data1, data2):
     return (data1[0], channels, top_h, top_w)
 
 
+def _correlation_grad(F, attrs, inputs, outputs, out_grads):
+    return internal(F)._backward_Correlation(out_grads[0], *inputs, **attrs)
+
+
 Correlation = OpDef(
     "Correlation", inputs=("data1", "data2"),
     params=(Param("kernel_size", Int, 1, "odd size of the compared patches"),
@@ -312,7 +426,7 @@ Correlation = OpDef(
             Param("stride2", Int, 1, "stride of the displacements around each centre"),
             Param("pad_size", Int, 0, "zero padding of both inputs"),
             Param("is_multiply", Bool, True, "multiply (else the absolute difference)")),
-    shape=_correlation_shape, dtype=_float_dtype,
+    shape=_correlation_shape, dtype=_float_dtype, grad=_correlation_grad,
     formula="out[n, d, i, j] = mean over c and the kernel window of data1[n, c, p] * "
             "data2[n, c, p + displacement d] (p = the window at (i, j) * stride1)",
     doc="Compares patches of two feature maps at every displacement in a window (FlowNet).",
@@ -332,12 +446,33 @@ def _svm_shape(attrs, data, label):
     return tuple(data)
 
 
+def _svm_grad(F, attrs, inputs, outputs, out_grads):
+    """MXNet's special gradient: the head gradient is ignored, and the scores get the gradient
+    of the hinge loss of each row (data seen as (rows, classes), label flattened).
+
+    With ``sign = -1`` at the label and ``+1`` elsewhere, a score is active when
+    ``margin + sign * x > 0``; L1-SVM: ``grad = reg * sign * active``, L2-SVM:
+    ``grad = 2 * reg * sign * relu(margin + sign * x)``.
+    """
+    data, label = inputs
+    classes = data.shape[-1]
+    x = F.reshape(data, shape=(-1, classes))
+    sign = 1 - 2 * F.one_hot(F.reshape(label, shape=(-1,)), depth=classes, dtype=data.dtype)
+    slack = sign * x + attrs["margin"]
+    reg = attrs["regularization_coefficient"]
+    if attrs["use_linear"]:
+        grad = sign * (slack > 0) * reg
+    else:
+        grad = sign * F.relu(slack) * (2 * reg)
+    return [F.reshape(grad, shape=data.shape), None]
+
+
 SVMOutput = OpDef(
     "SVMOutput", inputs=("data", "label"),
     params=(Param("margin", Float, 1.0, "the margin of the hinge loss"),
             Param("regularization_coefficient", Float, 1.0, "weight of the loss gradient"),
             Param("use_linear", Bool, False, "L1-SVM (else L2-SVM)")),
-    shape=_svm_shape, dtype=_float_dtype,
+    shape=_svm_shape, dtype=_float_dtype, grad=_svm_grad,
     formula="out = data; backward: the hinge-loss gradient of the scores against label",
     doc="The output layer of a multi-class SVM: forward passes the scores through, backward "
         "gives the (squared) hinge-loss gradient.",
@@ -355,12 +490,26 @@ def _kl_shape(attrs, data, moving_avg):
     return tuple(data)
 
 
+def _kl_sparse_grad(F, attrs, inputs, outputs, out_grads):
+    """MXNet's backward: first update the running mean of each unit's activation (the auxiliary
+    state moving_avg, in place), then add the gradient of the KL sparseness penalty at it to the
+    head gradient. The penalty term is a constant to autograd, as in MXNet (no second order)."""
+    data, moving_avg = inputs
+    axes = tuple(i for i in range(len(data.shape)) if i != 1)
+    mean = F.mean(F.BlockGrad(data), axis=axes)
+    momentum, rho = attrs["momentum"], attrs["sparseness_target"]
+    moving_avg[:] = moving_avg * momentum + mean * (1 - momentum)
+    avg = F.reshape(moving_avg, shape=(1, -1) + (1,) * (len(data.shape) - 2))
+    penalty = (-rho / avg + (1 - rho) / (1 - avg)) * attrs["penalty"]
+    return [F.broadcast_add(out_grads[0], penalty), None]
+
+
 IdentityAttachKLSparseReg = OpDef(
     "IdentityAttachKLSparseReg", inputs=("data", "moving_avg"),
     params=(Param("sparseness_target", Float, 0.1, "the target mean activation"),
             Param("penalty", Float, 0.001, "weight of the sparseness penalty"),
             Param("momentum", Float, 0.9, "momentum of the running mean (moving_avg)")),
-    shape=_kl_shape, dtype=_float_dtype,
+    shape=_kl_shape, dtype=_float_dtype, grad=_kl_sparse_grad,
     formula="out = data; backward adds penalty * (-rho / avg + (1 - rho) / (1 - avg))",
     doc="Passes sigmoid activations through and, in backward, adds the gradient of a KL "
         "sparseness penalty (moving_avg is MXNet's auxiliary state, updated by backward).",
@@ -406,6 +555,15 @@ def _ctc_inputs(rng, dtype, attrs):
     return ins
 
 
+def _ctc_grad(F, attrs, inputs, outputs, out_grads):
+    """``_ctc_loss_grad`` (the forward-backward algorithm) scaled by each sequence's head gradient;
+    labels and lengths get none."""
+    names = ["data", "label"] + [n for n in ("data_lengths", "label_lengths") if attrs["use_" + n]]
+    grad = internal(F)._ctc_loss_grad(**dict(zip(names, inputs)), **attrs)
+    scale = F.reshape(out_grads[0], shape=(1, -1, 1))
+    return [F.broadcast_mul(grad, scale)] + [None] * (len(inputs) - 1)
+
+
 CTCLoss = OpDef(
     "CTCLoss", inputs=("data", "label", "data_lengths", "label_lengths"), optional=("data_lengths", "label_lengths"),
     aliases=("ctc_loss", "_contrib_CTCLoss", "_contrib_ctc_loss"),
@@ -415,12 +573,14 @@ CTCLoss = OpDef(
                   "the first padding value: 0 with blank_label='first', -1 with 'last')"),
             Param("blank_label", Enum("first", "last"), "first", "the blank is class 0 or the "
                   "last class")),
-    shape=_ctc_shape, dtype=lambda attrs, data, *rest: _float_dtype(attrs, data),
+    shape=_ctc_shape, dtype=lambda attrs, data, *rest: _float_dtype(attrs, data), grad=_ctc_grad,
     formula="out[n] = -log sum over alignments a of label[n] of prod_t softmax(data[t, n])[a_t]",
     doc="The connectionist temporal classification loss of unnormalised scores against label "
         "sequences, one value per sequence; an impossible label (too long for its steps) gives 0, "
         "as in MXNet.",
-    domain=Domain(dtypes=FLOATS[:2], make_inputs=_ctc_inputs,
+    # grad=False: the generated check perturbs every float input, and a label nudged from 4 to
+    # 3.999999 is class 3 (cast to int, as MXNet does); tests/test_grads_misc.py checks data.
+    domain=Domain(dtypes=FLOATS[:2], make_inputs=_ctc_inputs, grad=False,
                   attrs=[{}, {"blank_label": "last"}, {"use_data_lengths": True},
                          {"use_label_lengths": True, "use_data_lengths": True}]),
     family="vision")

@@ -1,4 +1,4 @@
-"""Cython kernels of the norm family: BatchNorm and LayerNorm forward.
+"""Cython kernels of the norm family: BatchNorm and LayerNorm forward, BatchNorm backward.
 
 BatchNorm views its data as ``(outer, C, inner)`` with the channel axis in the middle (NCHW:
 ``(N, C, H*W)``). The naive loop::
@@ -27,6 +27,14 @@ Optimisations:
    cancellation when the mean is large next to the std; memory, not arithmetic, bounds this pass.
 4. ``prange`` over channels (statistics; blocks of channels when ``inner == 1``) and over rows
    (normalisation), with the thread budget's ``kernel_threads()`` threads for large inputs.
+
+BatchNorm's backward (``_backward_BatchNorm``) is two passes of the same shape::
+
+    for c: sg[c] = sum(g[o, c, k]); sgx[c] = sum(g[o, c, k] * (x[o, c, k] - mean[c]) * invstd[c])
+    for c, o, k: dx[o, c, k] = scale[c] * (g - sg[c] / n - (x - mean[c]) * invstd[c] * sgx[c] / n)
+
+with float64 sums in lanes and ``prange`` over channels (blocks of columns when ``inner == 1``),
+then one elementwise pass per row, as the forward.
 
 The small per-channel work (running statistics, ``1/sqrt(var + eps)``) is done with numpy. float16
 data and LayerNorm along an axis other than the last fall back to the numpy reference
@@ -238,7 +246,138 @@ def layer_norm(ins, outs, attrs):
                      attrs["eps"], outs[1].reshape(-1), outs[2].reshape(-1), _threads(data.size))
 
 
+cdef void _grad_sums(const floating* g, const floating* x, Py_ssize_t n, double mean,
+                     double inv, double* sg, double* sgx) noexcept nogil:
+    """Add ``sum(g)`` to ``sg[0]`` and ``sum(g * (x - mean) * inv)`` to ``sgx[0]`` (n contiguous)."""
+    cdef double a1[LANES]
+    cdef double a2[LANES]
+    cdef Py_ssize_t j, q, full = n - n % LANES
+    for q in range(LANES):
+        a1[q] = 0.0
+        a2[q] = 0.0
+    j = 0
+    while j < full:
+        for q in range(LANES):
+            a1[q] += g[j + q]
+            a2[q] += g[j + q] * (x[j + q] - mean)
+        j += LANES
+    for j in range(full, n):
+        a1[0] += g[j]
+        a2[0] += g[j] * (x[j] - mean)
+    for q in range(LANES):
+        sg[0] += a1[q]
+        sgx[0] += a2[q] * inv
+
+
+cdef void _channel_grad_sums(const floating* g, const floating* x, Py_ssize_t outer,
+                             Py_ssize_t channels, Py_ssize_t inner, const double* mean,
+                             const double* inv, double* sg, double* sgx,
+                             int nthreads) noexcept nogil:
+    """Per-channel ``sum(g)`` and ``sum(g * xhat)`` of ``(outer, channels, inner)`` arrays."""
+    cdef Py_ssize_t c, o, b, c0, c1, blocks
+    cdef double s1, s2
+    cdef const floating* gr
+    cdef const floating* xr
+    if inner > 1:
+        for c in prange(channels, num_threads=nthreads, schedule="static"):
+            s1 = 0.0
+            s2 = 0.0
+            for o in range(outer):
+                _grad_sums(g + (o * channels + c) * inner, x + (o * channels + c) * inner, inner,
+                           mean[c], inv[c], &s1, &s2)
+            sg[c] = s1
+            sgx[c] = s2
+    else:
+        blocks = (channels + BLOCK - 1) // BLOCK
+        for b in prange(blocks, num_threads=nthreads, schedule="static"):
+            c0 = b * BLOCK
+            c1 = c0 + BLOCK if c0 + BLOCK < channels else channels
+            for c in range(c0, c1):
+                sg[c] = 0.0
+                sgx[c] = 0.0
+            for o in range(outer):
+                gr = g + o * channels
+                xr = x + o * channels
+                for c in range(c0, c1):
+                    sg[c] += gr[c]
+                    sgx[c] += gr[c] * (xr[c] - mean[c]) * inv[c]
+
+
+cdef void _grad_apply(const floating* g, const floating* x, floating* dx, Py_ssize_t outer,
+                      Py_ssize_t channels, Py_ssize_t inner, const double* mean,
+                      const double* inv, const double* scale, const double* a,
+                      const double* b, int nthreads) noexcept nogil:
+    """``dx = scale[c] * (g - a[c] - (x - mean[c]) * inv[c] * b[c])`` in float64."""
+    cdef Py_ssize_t r, o, c, k
+    cdef const floating* gr
+    cdef const floating* xr
+    cdef floating* dr
+    if inner > 1:
+        for r in prange(outer * channels, num_threads=nthreads, schedule="static"):
+            c = r % channels
+            gr = g + r * inner
+            xr = x + r * inner
+            dr = dx + r * inner
+            for k in range(inner):
+                dr[k] = <floating>(scale[c] * (gr[k] - a[c] - (xr[k] - mean[c]) * inv[c] * b[c]))
+    else:
+        for o in prange(outer, num_threads=nthreads, schedule="static"):
+            gr = g + o * channels
+            xr = x + o * channels
+            dr = dx + o * channels
+            for c in range(channels):
+                dr[c] = <floating>(scale[c] * (gr[c] - a[c] - (xr[c] - mean[c]) * inv[c] * b[c]))
+
+
+def _bn_grad_sums(const floating[::1] g, const floating[::1] x, Py_ssize_t outer,
+                  Py_ssize_t channels, Py_ssize_t inner, const double[::1] mean,
+                  const double[::1] inv, double[::1] sg, double[::1] sgx, int nthreads):
+    with nogil:
+        _channel_grad_sums(&g[0], &x[0], outer, channels, inner, &mean[0], &inv[0], &sg[0],
+                           &sgx[0], nthreads)
+
+
+def _bn_grad_apply(const floating[::1] g, const floating[::1] x, floating[::1] dx,
+                   Py_ssize_t outer, Py_ssize_t channels, Py_ssize_t inner,
+                   const double[::1] mean, const double[::1] inv, const double[::1] scale,
+                   const double[::1] a, const double[::1] b, int nthreads):
+    with nogil:
+        _grad_apply(&g[0], &x[0], &dx[0], outer, channels, inner, &mean[0], &inv[0], &scale[0],
+                    &a[0], &b[0], nthreads)
+
+
+def backward_batch_norm(ins, outs, attrs):
+    """``_backward_BatchNorm``: the two passes in Cython, the per-channel work in numpy."""
+    out_grad, data, gamma, mean, invstd = ins
+    if (data.dtype.type not in (np.float32, np.float64) or data.size == 0
+            or out_grad.dtype != data.dtype):
+        _reference.backward_batch_norm(ins, outs, attrs)
+        return
+    dx, dgamma, dbeta = outs
+    outer, channels, inner = _reference.channel_view(data.shape, attrs["axis"] % data.ndim)
+    nthreads = _threads(data.size)
+    f64 = np.float64
+    m, inv = mean.astype(f64), invstd.astype(f64)
+    sg, sgx = np.empty(channels), np.empty(channels)
+    g, x = out_grad.reshape(-1), data.reshape(-1)
+    _bn_grad_sums(g, x, outer, channels, inner, m, inv, sg, sgx, nthreads)
+    np.copyto(dbeta, sg, casting="unsafe")
+    if attrs["fix_gamma"]:
+        dgamma.fill(0)
+        scale = inv
+    else:
+        np.copyto(dgamma, sgx, casting="unsafe")
+        scale = gamma.astype(f64) * inv
+    if attrs["use_global_stats"]:
+        a = b = np.zeros(channels)
+    else:
+        n = max(outer * inner, 1)
+        a, b = sg / n, sgx / n
+    _bn_grad_apply(g, x, dx.reshape(-1), outer, channels, inner, m, inv, scale, a, b, nthreads)
+
+
 KERNELS = {
+    "_backward_BatchNorm": backward_batch_norm,
     "BatchNorm": batch_norm,
     "LayerNorm": layer_norm,
 }

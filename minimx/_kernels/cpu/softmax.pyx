@@ -24,6 +24,10 @@ Optimisations:
    ``kernel_threads()`` threads, when there is enough work to pay for waking them.
 5. Sums accumulate in float64.
 
+The backward kernels (``_backward_softmax``: ``dx = y * (g - sum(g * y)) / T``;
+``_backward_log_softmax``: ``dx = (g - e^y * sum(g)) / T``) use the same view and the same two
+layouts: a float64 sum along the row (or a tile of column sums), then one elementwise pass.
+
 float16 data, a ``dtype`` that differs from the input's, and row lengths along an axis other than
 the last fall back to the numpy reference (``reference/nn.py``), which is also the spec these
 kernels are tested against.
@@ -130,6 +134,7 @@ cdef extern from *:
                               float inv_t) noexcept nogil
     void minimx_exp_cols_f32(const float* x, float* y, Py_ssize_t n, float sign, const float* m,
                              float inv_t, double* total) noexcept nogil
+    float minimx_expf(float x) noexcept nogil
 
 
 cdef void _row(const floating* x, floating* y, Py_ssize_t n, Py_ssize_t valid, floating sign,
@@ -303,7 +308,126 @@ def softmax_output(ins, outs, attrs):
         _reference.KERNELS["SoftmaxOutput"](ins, outs, attrs)
 
 
+cdef inline floating _exp(floating v) noexcept nogil:
+    """e^v: the vectorisable float32 polynomial for float32, libm's exp for float64."""
+    if floating is float:
+        return minimx_expf(v)
+    else:
+        return exp(v)
+
+
+cdef void _backward_row(const floating* g, const floating* y, floating* dx, Py_ssize_t n,
+                        bint log_out, double inv_t) noexcept nogil:
+    """One contiguous row: the float64 sum, then dx."""
+    cdef Py_ssize_t j
+    cdef double s = 0.0
+    cdef floating fs, ft = <floating>inv_t
+    if log_out:
+        for j in range(n):
+            s += g[j]
+        fs = <floating>s
+        for j in range(n):          # in the data's type, so that float32's exp vectorises
+            dx[j] = (g[j] - _exp(y[j]) * fs) * ft
+    else:
+        for j in range(n):
+            s += g[j] * y[j]
+        for j in range(n):
+            dx[j] = <floating>(y[j] * (g[j] - s) * inv_t)
+
+
+cdef void _backward_rows(const floating* g, const floating* y, floating* dx, Py_ssize_t rows,
+                         Py_ssize_t n, bint log_out, double inv_t, int nthreads) noexcept nogil:
+    """Rows of length ``n`` (the softmax axis is the last)."""
+    cdef Py_ssize_t r
+    for r in prange(rows, num_threads=nthreads, schedule="static"):
+        _backward_row(g + r * n, y + r * n, dx + r * n, n, log_out, inv_t)
+
+
+cdef void _backward_tile(const floating* g, const floating* y, floating* dx, Py_ssize_t n,
+                         Py_ssize_t inner, Py_ssize_t k0, Py_ssize_t k1, bint log_out,
+                         double inv_t) noexcept nogil:
+    """Columns ``k0:k1`` of one ``(n, inner)`` block: sums down each column, then dx."""
+    cdef double s[TILE]
+    cdef Py_ssize_t j, k, w = k1 - k0
+    cdef const floating* gr
+    cdef const floating* yr
+    cdef floating* dr
+    for k in range(w):
+        s[k] = 0.0
+    for j in range(n):
+        gr = g + j * inner + k0
+        yr = y + j * inner + k0
+        if log_out:
+            for k in range(w):
+                s[k] += gr[k]
+        else:
+            for k in range(w):
+                s[k] += gr[k] * yr[k]
+    for j in range(n):
+        gr = g + j * inner + k0
+        yr = y + j * inner + k0
+        dr = dx + j * inner + k0
+        if log_out:
+            for k in range(w):
+                dr[k] = <floating>((gr[k] - _exp(yr[k]) * s[k]) * inv_t)
+        else:
+            for k in range(w):
+                dr[k] = <floating>(yr[k] * (gr[k] - s[k]) * inv_t)
+
+
+def _backward_flat(const floating[::1] g, const floating[::1] y, floating[::1] dx,
+                   Py_ssize_t outer, Py_ssize_t n, Py_ssize_t inner, bint log_out, double inv_t,
+                   int nthreads):
+    cdef Py_ssize_t tiles = (inner + TILE - 1) // TILE
+    cdef Py_ssize_t t, o, k0, k1
+    cdef const floating* gp = &g[0]
+    cdef const floating* yp = &y[0]
+    cdef floating* dp = &dx[0]
+    with nogil:
+        if inner == 1:
+            _backward_rows(gp, yp, dp, outer, n, log_out, inv_t, nthreads)
+        else:
+            for t in prange(outer * tiles, num_threads=nthreads, schedule="static"):
+                o = t // tiles
+                k0 = (t % tiles) * TILE
+                k1 = k0 + TILE if k0 + TILE < inner else inner
+                _backward_tile(gp + o * n * inner, yp + o * n * inner, dp + o * n * inner, n,
+                               inner, k0, k1, log_out, inv_t)
+
+
+def _backward(ins, outs, attrs, log_out):
+    g, y = ins
+    dx = outs[0]
+    if (y.dtype.type not in (np.float32, np.float64) or g.dtype != y.dtype
+            or dx.dtype != y.dtype):
+        _reference.KERNELS["_backward_log_softmax" if log_out else "_backward_softmax"](
+            ins, outs, attrs)
+        return
+    if y.size == 0:
+        return
+    axis = attrs["axis"] % y.ndim
+    n = y.shape[axis]
+    inner = 1
+    for s in y.shape[axis + 1:]:
+        inner *= s
+    t = attrs["temperature"]
+    inv_t = 1.0 if t is None else (1.0 / t if t != 0 else INFINITY)
+    nthreads = kernel_threads() if y.size >= PARALLEL_MIN else 1
+    _backward_flat(g.reshape(-1), y.reshape(-1), dx.reshape(-1), y.size // (n * inner), n,
+                   inner, log_out, inv_t, nthreads)
+
+
+def backward_softmax(ins, outs, attrs):
+    _backward(ins, outs, attrs, False)
+
+
+def backward_log_softmax(ins, outs, attrs):
+    _backward(ins, outs, attrs, True)
+
+
 KERNELS = {
+    "_backward_softmax": backward_softmax,
+    "_backward_log_softmax": backward_log_softmax,
     "softmax": softmax,
     "log_softmax": log_softmax,
     "softmin": softmin,

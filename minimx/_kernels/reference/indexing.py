@@ -140,7 +140,50 @@ def slice_assign_scalar(ins, outs, attrs):
     outs[0][key] = np.asarray(attrs["scalar"]).astype(data.dtype)
 
 
+# -- backward scatters (the gradients of take, pick and gather_nd) ----------------------------------
+def backward_take(ins, outs, attrs):
+    """``out = 0; out[..., idx[j...], ...] += ograd[..., j..., ...]`` along ``axis`` (repeats add up).
+
+    The indices are clipped or wrapped as the forward ``take`` did (``raise`` mode indices were
+    checked by the forward, so they are only clipped here).
+    """
+    ograd, indices = ins
+    out = outs[0]
+    axis = attrs["axis"] % out.ndim
+    n = out.shape[axis]
+    idx = _clip_or_wrap(as_index(indices), n, "wrap" if attrs["mode"] == "wrap" else "clip")
+    out[...] = 0
+    if not ograd.size or not n:
+        return
+    pre, post = out.shape[:axis], out.shape[axis + 1:]
+    g = np.moveaxis(ograd.reshape(pre + (idx.size,) + post), axis, 0)
+    np.add.at(np.moveaxis(out, axis, 0), idx.reshape(-1), g)
+
+
+def backward_pick(ins, outs, attrs):
+    """``out = 0; out[i, idx[i, k], k] = ograd[i, k]`` (one position per row: no collisions)."""
+    ograd, index = ins
+    out = outs[0]
+    axis = attrs["axis"] % out.ndim
+    keep = out.shape[:axis] + (1,) + out.shape[axis + 1:]
+    idx = _clip_or_wrap(as_index(index), out.shape[axis], attrs["mode"]).reshape(keep)
+    out[...] = 0
+    if out.size:
+        np.put_along_axis(out, idx, ograd.reshape(keep), axis=axis)
+
+
+def backward_gather_nd(ins, outs, attrs):
+    """``out = 0; out[indices[0, i...], ..., k...] += data[i..., k...]`` (repeats add up)."""
+    data, indices = ins
+    idx = as_index(indices)
+    check_nd_index(idx, outs[0].shape)
+    outs[0][...] = 0
+    np.add.at(outs[0], tuple(idx), data)
+
+
 KERNELS = {
+    "_backward_take": backward_take, "_backward_pick": backward_pick,
+    "_backward_gather_nd": backward_gather_nd,
     "take": take, "pick": pick, "gather_nd": gather_nd, "scatter_nd": scatter_nd,
     "_scatter_set_nd": scatter_set_nd, "one_hot": one_hot, "Embedding": embedding,
     "batch_take": batch_take, "SequenceMask": sequence_mask,

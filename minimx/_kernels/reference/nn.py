@@ -168,6 +168,25 @@ def _softmax_kernel(negate=False, log=False):
     return kernel
 
 
+def _backward_softmax_kernel(log=False):
+    def kernel(ins, outs, attrs):
+        """softmax: ``y * (g - sum(g * y)) / T``; log_softmax: ``(g - e^y * sum(g)) / T``."""
+        if outs[0].size == 0:
+            return
+        g, y = ins[0].astype(np.float64), ins[1].astype(np.float64)
+        axis = attrs["axis"] % y.ndim
+        with np.errstate(over="ignore", invalid="ignore"):
+            if log:
+                dx = g - np.exp(y) * g.sum(axis=axis, keepdims=True)
+            else:
+                dx = y * (g - (g * y).sum(axis=axis, keepdims=True))
+            if attrs["temperature"] is not None:
+                dx = dx / attrs["temperature"]
+        np.copyto(outs[0], dx, casting="unsafe")
+    kernel.__name__ = "backward_log_softmax" if log else "backward_softmax"
+    return kernel
+
+
 def softmax_activation(ins, outs, attrs):
     if outs[0].size:
         # NB: MXNet 1.9.1's instance mode is a softmax over the last axis, not over all of C*H*W.
@@ -262,6 +281,8 @@ KERNELS = {
     "softmax": _softmax_kernel(),
     "log_softmax": _softmax_kernel(log=True),
     "softmin": _softmax_kernel(negate=True),
+    "_backward_softmax": _backward_softmax_kernel(),
+    "_backward_log_softmax": _backward_softmax_kernel(log=True),
     "SoftmaxActivation": softmax_activation,
     "SoftmaxOutput": softmax_output,
     "softmax_cross_entropy": softmax_cross_entropy,

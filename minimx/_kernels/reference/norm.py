@@ -74,6 +74,37 @@ def batch_norm(ins, outs, attrs):
     np.copyto(invstd_out, invstd, casting="unsafe")
 
 
+def backward_batch_norm(ins, outs, attrs):
+    """BatchNorm's gradient for (data, gamma, beta), in float64.
+
+    ``xhat = (x - mean) * invstd`` per channel; ``dbeta = sum(g)``, ``dgamma = sum(g * xhat)``
+    (zero with ``fix_gamma``, where gamma is 1) and, with ``scale = gamma * invstd``::
+
+        dx = scale * (g - mean(g) - xhat * mean(g * xhat))    # batch statistics
+        dx = scale * g                                        # use_global_stats
+    """
+    out_grad, data, gamma, mean, invstd = ins
+    dx, dgamma, dbeta = outs
+    shape3 = channel_view(data.shape, attrs["axis"] % data.ndim)
+    g = out_grad.reshape(shape3).astype(np.float64)
+    inv = invstd.astype(np.float64)[:, None]
+    xhat = (data.reshape(shape3) - mean.astype(np.float64)[:, None]) * inv
+    sum_g, sum_gx = g.sum(axis=(0, 2)), (g * xhat).sum(axis=(0, 2))
+    np.copyto(dbeta, sum_g, casting="unsafe")
+    if attrs["fix_gamma"]:
+        dgamma.fill(0)
+        scale = inv
+    else:
+        np.copyto(dgamma, sum_gx, casting="unsafe")
+        scale = gamma.astype(np.float64)[:, None] * inv
+    if attrs["use_global_stats"]:
+        d = g * scale
+    else:
+        n = max(shape3[0] * shape3[2], 1)
+        d = scale * (g - sum_g[:, None] / n - xhat * (sum_gx[:, None] / n))
+    np.copyto(dx, d.reshape(data.shape), casting="unsafe")
+
+
 def layer_norm(ins, outs, attrs):
     """``out = (x - mean) / sqrt(var + eps) * gamma + beta`` along axis ``axis``; outputs mean, std."""
     data, gamma, beta = ins
@@ -166,6 +197,7 @@ def lrn(ins, outs, attrs):
 
 KERNELS = {
     "BatchNorm": batch_norm,
+    "_backward_BatchNorm": backward_batch_norm,
     "LayerNorm": layer_norm,
     "InstanceNorm": instance_norm,
     "GroupNorm": group_norm,

@@ -87,6 +87,56 @@ def _bilinear_sample(data, gx, gy, out):
     out[...] = np.moveaxis(acc, -1, 1)
 
 
+def _corners(data, gx, gy):
+    """The 4 neighbours of every sampling point: ``(rows, cols, inside, weight, d_weight/dx,
+    d_weight/dy)`` for each, with x and y in pixels (see ``_bilinear_sample``)."""
+    height, width = data.shape[2:]
+    x = (gx.astype(np.float64) + 1) * (width - 1) / 2
+    y = (gy.astype(np.float64) + 1) * (height - 1) / 2
+    with np.errstate(invalid="ignore"):
+        x0, y0 = np.floor(x), np.floor(y)
+        left, top = x0.astype(np.int64), y0.astype(np.int64)
+    wx, wy = 1 - (x - x0), 1 - (y - y0)
+    # weight = (wy or 1 - wy) * (wx or 1 - wx); d wx / dx = -1, d wy / dy = -1
+    for dy, dx in ((0, 0), (0, 1), (1, 0), (1, 1)):
+        fy, fx = (wy if dy == 0 else 1 - wy), (wx if dx == 0 else 1 - wx)
+        sy, sx = (-1 if dy == 0 else 1), (-1 if dx == 0 else 1)
+        yy, xx = top + dy, left + dx
+        inside = (yy >= 0) & (yy < height) & (xx >= 0) & (xx < width)
+        yield (np.clip(yy, 0, height - 1), np.clip(xx, 0, width - 1), inside, fy * fx,
+               fy * sx, sy * fx)
+
+
+def _bilinear_sample_backward(out_grad, data, gx, gy):
+    """Gradients of ``_bilinear_sample`` w.r.t. data and the grid's x and y (normalised).
+
+    Naive loop: for every output point and corner, add ``weight * out_grad`` to the corner's
+    pixel, and ``d weight / dx * pixel * out_grad`` to the point's x gradient. Here: one
+    ``np.add.at`` (a scatter that adds repeated indices) per corner.
+    """
+    n, channels, height, width = data.shape
+    batch = np.broadcast_to(np.arange(n).reshape(n, 1, 1), gx.shape)
+    g = np.moveaxis(out_grad.astype(np.float64), 1, -1)                  # (N, h, w, C)
+    grad_data = np.zeros((n, height, width, channels))
+    grad_x, grad_y = np.zeros(gx.shape), np.zeros(gx.shape)
+    for rows, cols, inside, weight, d_dx, d_dy in _corners(data, gx, gy):
+        value = np.where(inside[..., None], data[batch, :, rows, cols], 0)  # (N, h, w, C)
+        np.add.at(grad_data, (batch[inside], rows[inside], cols[inside]),
+                  (g * weight[..., None])[inside])
+        dot = (g * value).sum(axis=-1)
+        grad_x += dot * d_dx
+        grad_y += dot * d_dy
+    return (np.moveaxis(grad_data, -1, 1), grad_x * (width - 1) / 2, grad_y * (height - 1) / 2)
+
+
+def backward_bilinear_sampler(ins, outs, attrs):
+    """``(out_grad, data, grid) -> (grad_data, grad_grid)``, BilinearSampler's gradient."""
+    out_grad, data, grid = ins
+    grad_data, grad_x, grad_y = _bilinear_sample_backward(out_grad, data, grid[:, 0], grid[:, 1])
+    outs[0][...] = grad_data
+    outs[1][:, 0], outs[1][:, 1] = grad_x, grad_y
+
+
 def bilinear_sampler(ins, outs, attrs):
     data, grid = ins
     _bilinear_sample(data, grid[:, 0], grid[:, 1], outs[0])
@@ -191,6 +241,16 @@ def roi_pooling(ins, outs, attrs):
                 argmax[r, :, ph, pw] = np.where(found, flat, -1)
 
 
+def backward_roi_pooling(ins, outs, attrs):
+    """``(out_grad, argmax, data) -> grad_data``: each pooled cell's gradient goes to the pixel
+    that was its maximum (``argmax``, a flat index into data; -1: none); data gives the shape."""
+    out_grad, argmax = ins[0], ins[1].reshape(-1)
+    grad = np.zeros(outs[0].size, dtype=np.float64)
+    found = argmax >= 0
+    np.add.at(grad, argmax[found], out_grad.reshape(-1)[found])      # repeats add up
+    outs[0][...] = grad.reshape(outs[0].shape)
+
+
 # -- Correlation ---------------------------------------------------------------------------------
 def correlation_geometry(shape, attrs):
     """``(top_channels, top_h, top_w)`` of Correlation's output for data of ``shape`` (NCHW)."""
@@ -232,6 +292,44 @@ def correlation(ins, outs, attrs):
         out[:, tc] = acc / (kernel * kernel * data1.shape[1])
 
 
+def backward_correlation(ins, outs, attrs):
+    """``(out_grad, data1, data2) -> (grad1, grad2)``: ``correlation``'s loops run again, each
+    product (or absolute difference) sending ``out_grad / norm`` back to both of its factors."""
+    out_grad, data1, data2 = ins
+    pad, kernel, disp = attrs["pad_size"], attrs["kernel_size"], attrs["max_displacement"]
+    stride1, stride2 = attrs["stride1"], attrs["stride2"]
+    padding = [(0, 0), (0, 0), (pad, pad), (pad, pad)]
+    p1 = np.pad(data1.astype(np.float64), padding)
+    p2 = np.pad(data2.astype(np.float64), padding)
+    g1, g2 = np.zeros_like(p1), np.zeros_like(p2)
+    _, top_h, top_w = out_grad.shape[1:]
+    radius = disp // stride2
+    grid = 2 * radius + 1
+    span_h, span_w = stride1 * (top_h - 1) + 1, stride1 * (top_w - 1) + 1
+    norm = kernel * kernel * data1.shape[1]
+    for tc in range(out_grad.shape[1]):
+        dx, dy = (tc % grid - radius) * stride2, (tc // grid - radius) * stride2
+        g = out_grad[:, tc:tc + 1].astype(np.float64) / norm
+        for h in range(kernel):
+            for w in range(kernel):
+                y, x = disp + h, disp + w
+                at1 = (slice(None), slice(None), slice(y, y + span_h, stride1),
+                       slice(x, x + span_w, stride1))
+                at2 = (slice(None), slice(None), slice(y + dy, y + dy + span_h, stride1),
+                       slice(x + dx, x + dx + span_w, stride1))
+                a, b = p1[at1], p2[at2]
+                if attrs["is_multiply"]:
+                    g1[at1] += g * b
+                    g2[at2] += g * a
+                else:
+                    sign = np.sign(a - b)
+                    g1[at1] += g * sign
+                    g2[at2] -= g * sign
+    height, width = data1.shape[2:]
+    outs[0][...] = g1[:, :, pad:pad + height, pad:pad + width]
+    outs[1][...] = g2[:, :, pad:pad + height, pad:pad + width]
+
+
 # -- identity-forward ops ------------------------------------------------------------------------
 def identity(ins, outs, attrs):
     """SVMOutput and IdentityAttachKLSparseReg: the forward pass passes data through."""
@@ -267,6 +365,46 @@ def _ctc_labels(ins, attrs, blank, alphabet):
     return labels, steps
 
 
+def _ctc_prepare(ins, attrs):
+    """Log-softmax of data (float64), the blank, each sequence's labels and step count."""
+    data = ins[0].astype(np.float64)                      # (T, N, alphabet)
+    alphabet = data.shape[2]
+    blank = 0 if attrs["blank_label"] == "first" else alphabet - 1
+    labels, steps = _ctc_labels(ins, attrs, blank, alphabet)
+    shifted = data - data.max(axis=2, keepdims=True)
+    logp = shifted - np.log(np.exp(shifted).sum(axis=2, keepdims=True))
+    return logp, blank, labels, steps
+
+
+def _ctc_lattice(label, blank):
+    """The extended label ``blank l1 blank l2 ... blank`` and, per state, whether it may be
+    reached from two states back (skipping a blank between two different labels)."""
+    ext = np.full(2 * len(label) + 1, blank)
+    ext[1::2] = label
+    skip = np.zeros(ext.size, dtype=bool)
+    skip[2:] = (ext[2:] != blank) & (ext[2:] != ext[:-2])
+    return ext, skip
+
+
+def _ctc_alpha(logp_n, ext, skip, t_n):
+    """Log forward variables ``alpha[t, s]``: all prefixes of alignments ending in state s at
+    step t (emissions up to t included)."""
+    alpha = np.full((t_n, ext.size), -np.inf)
+    alpha[0, :2] = logp_n[0, ext[:2]]
+    for t in range(1, t_n):
+        prev1, prev2 = np.full(ext.size, -np.inf), np.full(ext.size, -np.inf)
+        prev1[1:], prev2[2:] = alpha[t - 1, :-1], alpha[t - 1, :-2]
+        prev2[~skip] = -np.inf
+        alpha[t] = np.logaddexp(np.logaddexp(alpha[t - 1], prev1), prev2) + logp_n[t, ext]
+    return alpha
+
+
+def _ctc_impossible(label, t_n):
+    """As warp-ctc (MXNet's CPU code): a label too long for its steps gets loss 0 (and gradient 0)."""
+    repeats = int((label[1:] == label[:-1]).sum())
+    return len(label) + repeats > t_n or t_n == 0
+
+
 def ctc_loss(ins, outs, attrs):
     """``-log p(label | data)``: the sum over every alignment of the label (with blanks and
     repeats) of the product of per-step softmax probabilities (the standard CTC forward pass).
@@ -276,30 +414,47 @@ def ctc_loss(ins, outs, attrs):
     a blank between two different labels. As warp-ctc (MXNet's CPU code), a label too long for
     its sequence (length + repeats > steps) gets loss 0.
     """
-    data = ins[0].astype(np.float64)                      # (T, N, alphabet)
-    alphabet = data.shape[2]
-    blank = 0 if attrs["blank_label"] == "first" else alphabet - 1
-    labels, steps = _ctc_labels(ins, attrs, blank, alphabet)
-    shifted = data - data.max(axis=2, keepdims=True)
-    logp = shifted - np.log(np.exp(shifted).sum(axis=2, keepdims=True))
+    logp, blank, labels, steps = _ctc_prepare(ins, attrs)
     loss = outs[0]
     for n, (label, t_n) in enumerate(zip(labels, steps.tolist())):
-        repeats = int((label[1:] == label[:-1]).sum())
-        if len(label) + repeats > t_n or t_n == 0:
+        if _ctc_impossible(label, t_n):
             loss[n] = 0
             continue
-        ext = np.full(2 * len(label) + 1, blank)
-        ext[1::2] = label
-        skip = np.zeros(ext.size, dtype=bool)             # may state s come from s - 2?
-        skip[2:] = (ext[2:] != blank) & (ext[2:] != ext[:-2])
-        alpha = np.full(ext.size, -np.inf)
-        alpha[:2] = logp[0, n, ext[:2]]
-        for t in range(1, t_n):
-            prev1, prev2 = np.full(ext.size, -np.inf), np.full(ext.size, -np.inf)
-            prev1[1:], prev2[2:] = alpha[:-1], alpha[:-2]
-            prev2[~skip] = -np.inf
-            alpha = np.logaddexp(np.logaddexp(alpha, prev1), prev2) + logp[t, n, ext]
-        loss[n] = -np.logaddexp.reduce(alpha[-2:])
+        ext, skip = _ctc_lattice(label, blank)
+        alpha = _ctc_alpha(logp[:, n], ext, skip, t_n)
+        loss[n] = -np.logaddexp.reduce(alpha[-1, -2:])
+
+
+def ctc_loss_grad(ins, outs, attrs):
+    """``d loss[n] / d data[t, n, k] = softmax(data[t, n])[k] - gamma[t, k]`` (the CTC
+    forward-backward algorithm), for the steps of each sequence; 0 after them.
+
+    ``gamma[t, k]`` is the posterior probability that the alignment emits k at step t: the sum,
+    over the states s of the extended label with ``ext[s] == k``, of ``alpha[t, s] * beta[t, s]
+    / p``, where ``beta[t, s]`` (log space here) is the probability of finishing the label from
+    state s at step t (emissions after t). Same inputs and parameters as CTCLoss.
+    """
+    logp, blank, labels, steps = _ctc_prepare(ins, attrs)
+    grad = np.zeros(logp.shape)
+    for n, (label, t_n) in enumerate(zip(labels, steps.tolist())):
+        if _ctc_impossible(label, t_n):
+            continue
+        ext, skip = _ctc_lattice(label, blank)
+        alpha = _ctc_alpha(logp[:, n], ext, skip, t_n)
+        beta = np.full((t_n, ext.size), -np.inf)
+        beta[-1, -2:] = 0.0
+        for t in range(t_n - 2, -1, -1):
+            nxt = beta[t + 1] + logp[t + 1, n, ext]      # continue from state s' at step t + 1
+            next1, next2 = np.full(ext.size, -np.inf), np.full(ext.size, -np.inf)
+            next1[:-1] = nxt[1:]
+            next2[:-2] = np.where(skip[2:], nxt[2:], -np.inf)
+            beta[t] = np.logaddexp(np.logaddexp(nxt, next1), next2)
+        log_p = np.logaddexp.reduce(alpha[-1, -2:])
+        posterior = np.exp(alpha + beta - log_p)                  # (t_n, states)
+        gamma = np.zeros((t_n, logp.shape[2]))
+        np.add.at(gamma.T, ext, posterior.T)                     # sum the states of each class
+        grad[:t_n, n] = np.exp(logp[:t_n, n]) - gamma
+    outs[0][...] = grad
 
 
 KERNELS = {
@@ -307,4 +462,7 @@ KERNELS = {
     "GridGenerator": grid_generator, "SpatialTransformer": spatial_transformer,
     "ROIPooling": roi_pooling, "Correlation": correlation, "SVMOutput": identity,
     "IdentityAttachKLSparseReg": identity, "CTCLoss": ctc_loss,
+    "_backward_BilinearSampler": backward_bilinear_sampler,
+    "_backward_ROIPooling": backward_roi_pooling, "_backward_Correlation": backward_correlation,
+    "_ctc_loss_grad": ctc_loss_grad,
 }
