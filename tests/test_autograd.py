@@ -229,3 +229,35 @@ def test_backward_runs_on_the_threaded_and_naive_engines(engine_kind):
         y = (x + x) * x
     y.backward()
     np.testing.assert_allclose(x.grad.asnumpy(), [4, 8, 12])
+
+
+def test_gradient_flows_through_indexing_views():
+    x = mx.nd.arange(6).reshape((2, 3))
+    x.attach_grad()
+    with ag.record():
+        y = x[1] * 2
+    y.backward()
+    np.testing.assert_allclose(x.grad.asnumpy(), [[0, 0, 0], [2, 2, 2]])     # MXNet 1.9.1
+    with ag.record():
+        y = x[:, 1:3] * 2
+    y.backward()
+    np.testing.assert_allclose(x.grad.asnumpy(), [[0, 2, 2], [0, 2, 2]])     # MXNet 1.9.1
+
+
+def test_mlp_gradients_match_a_numpy_derivation():
+    rng = np.random.default_rng(0)
+    xs, w1, w2 = rng.standard_normal((4, 3)), rng.standard_normal((5, 3)), rng.standard_normal((2, 5))
+    x, W1, W2 = mx.nd.array(xs), mx.nd.array(w1), mx.nd.array(w2)
+    W1.attach_grad()
+    W2.attach_grad()
+    with ag.record():
+        h = mx.nd.relu(mx.nd.FullyConnected(x, W1, num_hidden=5, no_bias=True))
+        out = mx.nd.FullyConnected(h, W2, num_hidden=2, no_bias=True)
+        loss = (out * out).sum()
+    loss.backward()
+    hn = np.maximum(xs @ w1.T, 0)
+    on = hn @ w2.T
+    g_out = 2 * on
+    np.testing.assert_allclose(W2.grad.asnumpy(), g_out.T @ hn, rtol=1e-4, atol=1e-4)
+    g_h = (g_out @ w2) * (hn > 0)
+    np.testing.assert_allclose(W1.grad.asnumpy(), g_h.T @ xs, rtol=1e-4, atol=1e-4)

@@ -8,7 +8,7 @@ differentiable output) with central differences of ``sum(w * op(inputs))``. Ops 
 """
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import minimx as mx
@@ -45,11 +45,14 @@ def _float_inputs(op, inputs):
     return [i for i, x in enumerate(inputs) if x.dtype.kind == "f" and i not in mutated]
 
 
-def check_gradient(op, attrs, inputs, rng, rtol=1e-4, atol=1e-6):
-    """Compare the op's gradient rule with central differences; raise AssertionError if they differ."""
+def check_gradient(op, attrs, inputs, rng, rtol=1e-4, atol=1e-6, ctx=None):
+    """Compare the op's gradient rule with central differences; raise AssertionError if they differ.
+
+    ``ctx`` (default: the current context) picks the backend the forward and backward run on.
+    """
     inputs = [np.ascontiguousarray(x) for x in inputs]   # reshape(-1) below must be a view
     wrt = _float_inputs(op, inputs)
-    arrays = [mx.nd.array(x, dtype=x.dtype) for x in inputs]
+    arrays = [mx.nd.array(x, ctx=ctx, dtype=x.dtype) for x in inputs]
     for i in wrt:
         arrays[i].attach_grad()
     with mx.autograd.record():
@@ -59,7 +62,7 @@ def check_gradient(op, attrs, inputs, rng, rtol=1e-4, atol=1e-6):
 
     def objective(values):
         with mx.autograd.train_mode():   # the same mode as the recorded forward
-            ys = _outputs(op, attrs, [mx.nd.array(v, dtype=v.dtype) for v in values])
+            ys = _outputs(op, attrs, [mx.nd.array(v, ctx=ctx, dtype=v.dtype) for v in values])
         return sum(float((y.asnumpy().astype(np.float64) * w).sum()) for y, w in zip(ys, weights))
 
     for i in wrt:
@@ -77,10 +80,19 @@ def check_gradient(op, attrs, inputs, rng, rtol=1e-4, atol=1e-6):
                                            f"differs from central differences")
 
 
+@pytest.fixture(params=["cpu", "reference"])
+def backend_ctx(request, monkeypatch):
+    """A fresh cpu context whose ops run on the named backend (MINIMX_BACKEND is read per context)."""
+    monkeypatch.setenv("MINIMX_BACKEND", request.param)
+    ctx = mx.Context("cpu", 0)
+    assert ctx.backend.name == request.param
+    return ctx
+
+
 @pytest.mark.parametrize("op,attrs_i", list(_cases()))
 @given(data=st.data())
-@settings(max_examples=3, deadline=None)
-def test_gradient_matches_central_differences(op, attrs_i, data):
+@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_gradient_matches_central_differences(op, attrs_i, data, backend_ctx):
     raw = dict(op.domain.attrs[attrs_i])
     inputs = draw_inputs(data, op, "float64", raw)
     if op.key_var_num_args:
@@ -88,7 +100,7 @@ def test_gradient_matches_central_differences(op, attrs_i, data):
     attrs = op.parse(raw)
     seed = data.draw(st.integers(0, 2**32 - 1), label="weights")
     check_gradient(op, attrs, inputs, np.random.default_rng(seed),
-                   rtol=op.domain.rtol or 1e-4, atol=op.domain.atol or 1e-6)
+                   rtol=op.domain.rtol or 1e-4, atol=op.domain.atol or 1e-6, ctx=backend_ctx)
 
 
 def test_the_harness_catches_a_wrong_rule(monkeypatch):

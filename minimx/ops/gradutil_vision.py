@@ -3,7 +3,7 @@ pass read from) or need the CTC forward-backward algorithm, which no small set o
 differentiable ops can express without a dense matrix the size of the image squared.
 
 Each is a plain op with a numpy reference kernel (``_kernels/reference/vision.py``), called by a
-gradient rule in ``vision.py`` through ``F``. NB: MXNet's backward ops have no gradient of their
+gradient rule in ``vision.py`` through ``F._internal`` (MXNet's home of ops named '_...'). NB: MXNet's backward ops have no gradient of their
 own (a second derivative through them raises there); here ``_backward_ROIPooling``, which is
 linear in its head gradient, has one, as has ``_backward_Correlation`` with is_multiply (bilinear);
 the others raise the same way (``grad=None``).
@@ -15,16 +15,7 @@ from ..base import MXNetError
 from .opdef import Domain, OpDef, Param, fail, same_dtype
 from .params import Bool, Enum, Int
 
-__all__ = ["internal"]
-
-
-def internal(F):
-    """Where ``F`` keeps the wrappers of ops whose names start with '_' (the backward ops here).
-
-    NB: MXNet has them in ``mx.nd._internal``; minimx's ``mx.nd`` exports only public names, and
-    the generated module ``gen_vision`` holds every wrapper of the family.
-    """
-    return getattr(F, "_internal", None) or F.gen_vision
+__all__ = []
 
 
 def _same(what, got, want):
@@ -113,8 +104,8 @@ def _correlation_backward_grad(F, attrs, inputs, outputs, out_grads):
     g, data1, data2 = inputs
     h1, h2 = (F.zeros_like(x) if h is None else h for h, x in zip(out_grads, (data1, data2)))
     grad_g = F.Correlation(h1, data2, **attrs) + F.Correlation(data1, h2, **attrs)
-    grad1 = internal(F)._backward_Correlation(g, data1, h2, **attrs)[0]
-    grad2 = internal(F)._backward_Correlation(g, h1, data2, **attrs)[1]
+    grad1 = F._internal._backward_Correlation(g, data1, h2, **attrs)[0]
+    grad2 = F._internal._backward_Correlation(g, h1, data2, **attrs)[1]
     return [grad_g, grad1, grad2]
 
 

@@ -18,7 +18,7 @@ import numpy as np
 from .._kernels.reference.vision import (correlation_geometry, crop_offsets,
                                          upsampling_bilinear_geometry)
 from .gradutil_vision import (  # noqa: F401  (the backward ops, declared there, live in this family)
-    _backward_BilinearSampler, _backward_Correlation, _backward_ROIPooling, _ctc_loss_grad, internal)
+    _backward_BilinearSampler, _backward_Correlation, _backward_ROIPooling, _ctc_loss_grad)
 from .opdef import Domain, OpDef, Param, fail, same_dtype
 from .params import Bool, Enum, Float, Int, Shape
 
@@ -238,7 +238,7 @@ def _sampler_shape(attrs, data, grid):
 
 def _bilinear_sampler_grad(F, attrs, inputs, outputs, out_grads):
     data, grid = inputs
-    return internal(F)._backward_BilinearSampler(out_grads[0], data, grid)
+    return F._internal._backward_BilinearSampler(out_grads[0], data, grid)
 
 
 BilinearSampler = OpDef(
@@ -324,7 +324,7 @@ def _spatial_transformer_grad(F, attrs, inputs, outputs, out_grads):
     _, grid_dst, grid_src = outputs
     height, width = attrs["target_shape"]
     grid = F.reshape(grid_src, shape=(data.shape[0], 2, height, width))
-    grad_data, grad_grid = internal(F)._backward_BilinearSampler(out_grads[0], data, grid)
+    grad_data, grad_grid = F._internal._backward_BilinearSampler(out_grads[0], data, grid)
     return [grad_data, _affine_grad(F, grad_grid, grid_dst)]
 
 
@@ -375,7 +375,7 @@ def _roi_pooling_grad(F, attrs, inputs, outputs, out_grads):
     """Each cell's gradient goes to its maximum (hidden output 1); the rois get none (MXNet
     gives them zeros)."""
     data = inputs[0]
-    return [internal(F)._backward_ROIPooling(out_grads[0], outputs[1], data), None]
+    return [F._internal._backward_ROIPooling(out_grads[0], outputs[1], data), None]
 
 
 ROIPooling = OpDef(
@@ -415,7 +415,7 @@ def _correlation_shape(attrs, data1, data2):
 
 
 def _correlation_grad(F, attrs, inputs, outputs, out_grads):
-    return internal(F)._backward_Correlation(out_grads[0], *inputs, **attrs)
+    return F._internal._backward_Correlation(out_grads[0], *inputs, **attrs)
 
 
 Correlation = OpDef(
@@ -559,7 +559,7 @@ def _ctc_grad(F, attrs, inputs, outputs, out_grads):
     """``_ctc_loss_grad`` (the forward-backward algorithm) scaled by each sequence's head gradient;
     labels and lengths get none."""
     names = ["data", "label"] + [n for n in ("data_lengths", "label_lengths") if attrs["use_" + n]]
-    grad = internal(F)._ctc_loss_grad(**dict(zip(names, inputs)), **attrs)
+    grad = F._internal._ctc_loss_grad(**dict(zip(names, inputs)), **attrs)
     scale = F.reshape(out_grads[0], shape=(1, -1, 1))
     return [F.broadcast_mul(grad, scale)] + [None] * (len(inputs) - 1)
 
