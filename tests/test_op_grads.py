@@ -1,7 +1,8 @@
 """Gradient rules checked against float64 central differences, generated from the op table.
 
-For every op with a gradient rule, every float64 parameter set of its Domain, hypothesis draws the
-inputs; the test then compares ``autograd.backward`` (head gradients: random weights ``w`` on each
+For every op with a gradient rule, every float64 parameter set of its Domain and both CPU backends
+(Cython and numpy reference), hypothesis draws the inputs (sometimes as views into a larger
+variable); the test then compares ``autograd.backward`` (head gradients: random weights ``w`` on each
 differentiable output) with central differences of ``sum(w * op(inputs))``. Ops declared
 ``NO_GRAD``, with no rule yet (``grad=None``), or with ``Domain(grad=False)`` are skipped.
 ``test_the_harness_catches_a_wrong_rule`` shows the check fails when a rule is wrong.
@@ -45,17 +46,27 @@ def _float_inputs(op, inputs):
     return [i for i, x in enumerate(inputs) if x.dtype.kind == "f" and i not in mutated]
 
 
-def check_gradient(op, attrs, inputs, rng, rtol=1e-4, atol=1e-6, ctx=None):
+def check_gradient(op, attrs, inputs, rng, rtol=1e-4, atol=1e-6, ctx=None, views=False):
     """Compare the op's gradient rule with central differences; raise AssertionError if they differ.
 
     ``ctx`` (default: the current context) picks the backend the forward and backward run on.
+    With ``views``, each differentiated input is a window (offset 1) of a larger variable, so the
+    gradient must also flow back through the view.
     """
     inputs = [np.ascontiguousarray(x) for x in inputs]   # reshape(-1) below must be a view
     wrt = _float_inputs(op, inputs)
     arrays = [mx.nd.array(x, ctx=ctx, dtype=x.dtype) for x in inputs]
+    bases = {}
     for i in wrt:
-        arrays[i].attach_grad()
+        if views and inputs[i].size:
+            flat = np.concatenate([np.zeros(1, inputs[i].dtype), inputs[i].reshape(-1)])
+            bases[i] = mx.nd.array(flat, ctx=ctx, dtype=flat.dtype)
+            bases[i].attach_grad()
+        else:
+            arrays[i].attach_grad()
     with mx.autograd.record():
+        for i, base in bases.items():
+            arrays[i] = base._view(1, inputs[i].shape)     # recorded as a view of the variable
         outs = _outputs(op, attrs, arrays)
     weights = [rng.standard_normal(o.shape) for o in outs]
     mx.autograd.backward(outs, [mx.nd.array(w, dtype=o.dtype) for w, o in zip(weights, outs)])
@@ -66,7 +77,8 @@ def check_gradient(op, attrs, inputs, rng, rtol=1e-4, atol=1e-6, ctx=None):
         return sum(float((y.asnumpy().astype(np.float64) * w).sum()) for y, w in zip(ys, weights))
 
     for i in wrt:
-        analytic = arrays[i].grad.asnumpy()
+        analytic = (bases[i].grad.asnumpy()[1:].reshape(inputs[i].shape) if i in bases
+                    else arrays[i].grad.asnumpy())
         numeric = np.zeros_like(inputs[i], dtype=np.float64)
         flat = inputs[i].reshape(-1)
         for k in range(flat.size):
@@ -99,8 +111,10 @@ def test_gradient_matches_central_differences(op, attrs_i, data, backend_ctx):
         raw[op.key_var_num_args] = len(inputs)
     attrs = op.parse(raw)
     seed = data.draw(st.integers(0, 2**32 - 1), label="weights")
+    views = data.draw(st.booleans(), label="inputs are views")
     check_gradient(op, attrs, inputs, np.random.default_rng(seed),
-                   rtol=op.domain.rtol or 1e-4, atol=op.domain.atol or 1e-6, ctx=backend_ctx)
+                   rtol=op.domain.rtol or 1e-4, atol=op.domain.atol or 1e-6, ctx=backend_ctx,
+                   views=views)
 
 
 def test_the_harness_catches_a_wrong_rule(monkeypatch):
