@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import minimx as mx
+from numeric import central_differences as fd
 
 X = [[1., 2., 0.5], [0., -1., 3.], [2., 2., 1.], [0.3, 0.1, -0.2]]
 LABEL = [0, 2, 1, 2]
@@ -25,17 +26,6 @@ def grad_of(f, *arrays, head=None, train_mode=True):
         y = f(*xs)
     y.backward(None if head is None else mx.nd.array(head, dtype=y.dtype))
     return [x.grad.asnumpy() for x in xs] if len(xs) > 1 else xs[0].grad.asnumpy()
-
-
-def fd(f, x, eps=1e-6):
-    """Central differences of the scalar ``f(x)`` (numpy float64 in and out)."""
-    out = np.zeros_like(x)
-    for k in range(x.size):
-        p, m = x.copy(), x.copy()
-        p.flat[k] += eps
-        m.flat[k] -= eps
-        out.flat[k] = (f(p) - f(m)) / (2 * eps)
-    return out
 
 
 # -- activations -------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import minimx as mx
+from numeric import central_differences as _fd
 from minimx._kernels import get_backend
 from minimx.ndarray.invoke import call_op
 from minimx.ops.gradutil_norm import batch_norm_composite
@@ -72,16 +73,6 @@ def test_batch_norm_prediction_mode_gives_the_affine_gradient():
     gx, gg, _ = bn_grads(train_mode=False)          # fix_gamma: gamma is 1, its gradient 0
     np.testing.assert_allclose(gx, np.array(AFFINE[0]) / np.array([1.5, 0.5])[:, None], rtol=1e-5)
     assert (gg == 0).all()
-
-
-def _fd(f, x, eps=1e-6):
-    out = np.zeros_like(x)
-    for k in range(x.size):
-        p, m = x.copy(), x.copy()
-        p.flat[k] += eps
-        m.flat[k] -= eps
-        out.flat[k] = (f(p) - f(m)) / (2 * eps)
-    return out
 
 
 @pytest.mark.parametrize("axis,output_mean_var", [(1, False), (-1, False), (1, True)])

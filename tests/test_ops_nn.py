@@ -2,7 +2,6 @@
 
 Expected values marked "MXNet" were observed with Apache MXNet 1.9.1 on the same inputs.
 """
-from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -11,7 +10,6 @@ from hypothesis import strategies as st
 
 import minimx as mx
 from minimx._kernels import get_backend
-from minimx.ndarray import tape
 from minimx.ndarray.invoke import call_op, seed_rngs
 from minimx.ops import get_op
 
@@ -31,15 +29,8 @@ def close(result, expected, rtol=1e-5, atol=1e-6):
     np.testing.assert_allclose(result, np.asarray(expected), rtol=rtol, atol=atol)
 
 
-@contextmanager
-def training():
-    """Train mode for Dropout, rrelu and BatchNorm (mx.autograd does not exist yet)."""
-    old = tape.state.training
-    tape.state.training = True
-    try:
-        yield
-    finally:
-        tape.state.training = old
+# Train mode for Dropout, rrelu and BatchNorm.
+training = mx.autograd.train_mode
 
 
 def leaky_relu(data, **params):
