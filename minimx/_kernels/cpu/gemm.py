@@ -38,8 +38,9 @@ from ..reference.linalg import batch_operands, dot_operands, fc_operands, gemm_o
 
 __all__ = ["KERNELS", "limit_blas", "run_blocks", "matmul", "threads_for"]
 
-# Below this many multiply-adds per thread a split does not pay for the handoff (~20 us).
-MIN_SPLIT_FLOPS = 1 << 21
+# Below this many multiply-adds per thread a split does not pay: the handoff and the thinner
+# row blocks cost more than the second core gives back (an MLP's 64x784x256 products stay whole).
+MIN_SPLIT_FLOPS = 1 << 24
 
 _state = threading.Lock()
 _blas_limited = False
