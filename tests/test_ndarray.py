@@ -153,13 +153,12 @@ def test_pickle_round_trip():
 @pytest.fixture
 def failing_op(monkeypatch):
     """An op whose CPU kernel raises, registered for one test only."""
-    from minimx._kernels import get_backend
     from minimx.ops.opdef import REGISTRY
 
     def kernel(ins, outs, attrs):
         raise FloatingPointError("overflow in kernel")
     op = OpDef("_test_failing_op", shape=lambda attrs, data: data, kernel="_test_failing_op")
-    monkeypatch.setitem(get_backend("cpu").kernels, "_test_failing_op", kernel)
+    monkeypatch.setitem(mx.current_context().backend.kernels, "_test_failing_op", kernel)
     yield op
     del REGISTRY["_test_failing_op"]
 
