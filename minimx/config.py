@@ -14,6 +14,8 @@ MINIMX_NUM_THREADS         the thread budget: cores shared by engine          nu
                            workers, BLAS and OpenMP
 OMP_NUM_THREADS            caps the threads of one kernel (as it caps BLAS;   number of cores
                            also ``OPENBLAS_NUM_THREADS``)
+MINIMX_OPTIMIZER_AGGREGA… weights per fused optimizer update (also MXNet's   4 (SGD), 45 (LAMB)
+TION_SIZE                  ``MXNET_OPTIMIZER_AGGREGATION_SIZE``)
 MINIMX_BACKEND             ``cpu`` (Cython) or ``reference`` (numpy) for      cpu
                            ``mx.cpu()``
 MINIMX_OPENCL_DEVICE       OpenCL device used for ``mx.gpu()``: platform or   (GPUs only)
@@ -22,7 +24,7 @@ MINIMX_OPENCL_DEVICE       OpenCL device used for ``mx.gpu()``: platform or   (G
 """
 import os
 
-__all__ = ["kernel_threads_cap", "engine_type", "cpu_worker_nthreads", "max_inflight", "inline_limit", "num_threads",
+__all__ = ["optimizer_aggregation_size", "kernel_threads_cap", "engine_type", "cpu_worker_nthreads", "max_inflight", "inline_limit", "num_threads",
            "cpu_backend", "opencl_device"]
 
 
@@ -64,6 +66,11 @@ def max_inflight():
 
 def inline_limit():
     return int(_get("MINIMX_INLINE_LIMIT", default=16384))
+
+
+def optimizer_aggregation_size(default):
+    """How many weights an optimizer updates in one fused call (MXNet's variable of that name)."""
+    return int(_get("MINIMX_OPTIMIZER_AGGREGATION_SIZE", "MXNET_OPTIMIZER_AGGREGATION_SIZE", default))
 
 
 def cpu_backend():

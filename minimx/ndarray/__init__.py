@@ -84,9 +84,15 @@ from .gen_vision import (  # noqa: F401
     BilinearSampler, CTCLoss, Correlation, Crop, GridGenerator, IdentityAttachKLSparseReg,
     ROIPooling, SVMOutput, SpatialTransformer, UpSampling, ctc_loss,
 )
+from .gen_linalg_la import (  # noqa: F401
+    linalg_det, linalg_extractdiag, linalg_extracttrian, linalg_gelqf, linalg_inverse,
+    linalg_makediag, linalg_maketrian, linalg_potri, linalg_slogdet, linalg_sumlogdiag,
+    linalg_syevd, linalg_trmm,
+)
 # END generated imports
 
 from . import linalg  # noqa: E402  (mx.nd.linalg.gemm2 & co., over the wrappers above)
+from . import contrib  # noqa: E402  (mx.nd.contrib.boolean_mask & co.)
 from . import random  # mx.nd.random (it uses the generated wrappers above)
 from .legacy_functions import concatenate, histogram, moveaxis, onehot_encode, split_v2
 

@@ -14,4 +14,6 @@ from .gen_random import _random_exponential, _random_exponential_like, _random_g
 from .gen_sequence import _histogram, _ravel_multi_index, _split_v2, _unravel_index
 from .gen_vision import _backward_BilinearSampler, _backward_Correlation, _backward_ROIPooling, _ctc_loss_grad
 from .gen_view import _window, _window_backward
+from .gen_linalg_la import _linalg_det, _linalg_extractdiag, _linalg_extracttrian, _linalg_gelqf, _linalg_inverse, _linalg_makediag, _linalg_maketrian, _linalg_potri, _linalg_slogdet, _linalg_sumlogdiag, _linalg_syevd, _linalg_trmm
+from .gen_contrib import _contrib_arange_like, _contrib_div_sqrt_dim, _contrib_index_array, _contrib_index_copy, _contrib_quadratic
 from .tape import is_recording, is_training

@@ -2,14 +2,14 @@
 
 Families are listed explicitly; a new family module is added here.
 """
-from . import (conv, elemwise, indexing, init, linalg, nn, norm, optim, pool, random, reduce, sequence,
-               shape, sort, view, vision)
+from . import (contrib, conv, elemwise, indexing, init, linalg, linalg_la, nn, norm, optim, pool,
+               random, reduce, sequence, shape, sort, view, vision)
 from .opdef import NO_GRAD, REGISTRY, Domain, OpDef, Param, get_op
 
 __all__ = ["REGISTRY", "OpDef", "Param", "Domain", "NO_GRAD", "get_op", "FAMILIES", "all_ops"]
 
 FAMILIES = (elemwise, init, shape, reduce, sort, indexing, linalg, conv, pool, nn, norm, random, optim,
-            sequence, vision, view)
+            sequence, vision, view, linalg_la, contrib)
 
 
 def all_ops():

@@ -4,14 +4,14 @@ Each family module defines ``KERNELS``, a dict from kernel name to function; the
 listed explicitly.
 """
 from ..contract import Backend, HostStorage
-from . import (conv, elemwise, indexing, init, linalg, nn, norm, optim, optim_multi, pool, random,
-               reduce, sequence, shape, sort, view, vision)
+from . import (contrib, conv, elemwise, indexing, init, linalg, linalg_la, nn, norm, optim,
+               optim_multi, pool, random, reduce, sequence, shape, sort, view, vision)
 
 __all__ = ["KERNELS", "BACKEND"]
 
 KERNELS = {}
 for _family in (elemwise, init, shape, reduce, sort, indexing, linalg, conv, pool, nn, norm, random,
-                optim, optim_multi, sequence, vision, view):
+                optim, optim_multi, sequence, vision, view, linalg_la, contrib):
     KERNELS.update(_family.KERNELS)
 
 BACKEND = Backend("reference", KERNELS, HostStorage)
