@@ -247,3 +247,15 @@ def test_cpu_backend_agrees_with_reference():
         for x, y, o in zip(mine, theirs, outs):
             np.testing.assert_allclose(x, y)
             np.testing.assert_allclose(x, o.asnumpy())
+
+
+def test_det_second_derivative_through_create_graph():
+    # For a 2 x 2 matrix, d det / dA = [[d, -c], [-b, a]]; its sum a + d - b - c has gradient
+    # [[1, -1], [-1, 1]]: the rule (det * inverse^T, written with ops) differentiates again.
+    x = nd(X)
+    x.attach_grad()
+    with mx.autograd.record():
+        g = mx.autograd.grad(mx.nd.linalg.det(x), [x], create_graph=True)[0]
+        z = g.sum()
+    z.backward()
+    np.testing.assert_allclose(x.grad.asnumpy(), [[1., -1.], [-1., 1.]], atol=1e-12)
