@@ -187,8 +187,39 @@ def _params(workspace, no_bias, extra=()):
     )
 
 
+# Gradient rules (the helpers they call, _geo and friends, are defined below).
+def _bias_grad(F, g):
+    return F.sum(g, axis=(0,) + tuple(range(2, len(g.shape))))
+
+
+def _conv_grad(F, attrs, inputs, outputs, out_grads):
+    g = out_grads[0]
+    if g is None:
+        return [None] * len(inputs)
+    x, w = inputs[0], inputs[1]
+    grads = [call(F, "_backward_Convolution_data", g, w, data_shape=x.shape, **_geo(attrs)),
+             call(F, "_backward_Convolution_weight", g, x, **_geo(attrs))]
+    return grads + [_bias_grad(F, g)] * (len(inputs) - 2)
+
+
+def _deconv_grad(F, attrs, inputs, outputs, out_grads):
+    """Deconvolution is Convolution's data gradient, so its data gradient is a Convolution with
+    the same weight (``num_filter`` = the data's channels) and its weight gradient is
+    Convolution's weight gradient with the data and the head gradient in swapped roles."""
+    g = out_grads[0]
+    if g is None:
+        return [None] * len(inputs)
+    x, w = inputs[0], inputs[1]
+    kernel, stride, dilate, pad = conv_geometry("Deconvolution", attrs, x.shape)
+    pad, _ = deconv_pad(attrs, x.shape[2:], kernel, stride, dilate, pad)
+    geo = _geo(attrs, pad=pad, num_filter=x.shape[1])
+    grads = [F.Convolution(g, w, no_bias=True, **geo),
+             call(F, "_backward_Convolution_weight", x, g, **geo)]
+    return grads + [_bias_grad(F, g)] * (len(inputs) - 2)
+
+
 Convolution = OpDef(
-    "Convolution", inputs=("data", "weight", "bias"), optional=("bias",),
+    "Convolution", inputs=("data", "weight", "bias"), optional=("bias",), grad=_conv_grad,
     params=_params(1024, False),
     shape=_conv_shape, dtype=float_dtype, work=_conv_work,
     domain=Domain(low=-1.0, high=1.0, attrs=_CONV_ATTRS, make_inputs=_conv_inputs,
@@ -279,7 +310,7 @@ _DECONV_ATTRS = [
 ]
 
 Deconvolution = OpDef(
-    "Deconvolution", inputs=("data", "weight", "bias"), optional=("bias",),
+    "Deconvolution", inputs=("data", "weight", "bias"), optional=("bias",), grad=_deconv_grad,
     params=_params(512, True, (
         Param("adj", Shape, (), "extra output size per axis, below the stride"),
         Param("target_shape", Shape, (), "the output's spatial shape (sets pad and adj)"))),
@@ -306,38 +337,6 @@ def _geo(attrs, **changes):
     return geo
 
 
-def _bias_grad(F, g):
-    return F.sum(g, axis=(0,) + tuple(range(2, len(g.shape))))
-
-
-def _conv_grad(F, attrs, inputs, outputs, out_grads):
-    g = out_grads[0]
-    if g is None:
-        return [None] * len(inputs)
-    x, w = inputs[0], inputs[1]
-    grads = [call(F, "_backward_Convolution_data", g, w, data_shape=x.shape, **_geo(attrs)),
-             call(F, "_backward_Convolution_weight", g, x, **_geo(attrs))]
-    return grads + [_bias_grad(F, g)] * (len(inputs) - 2)
-
-
-def _deconv_grad(F, attrs, inputs, outputs, out_grads):
-    """Deconvolution is Convolution's data gradient, so its data gradient is a Convolution with
-    the same weight (``num_filter`` = the data's channels) and its weight gradient is
-    Convolution's weight gradient with the data and the head gradient in swapped roles."""
-    g = out_grads[0]
-    if g is None:
-        return [None] * len(inputs)
-    x, w = inputs[0], inputs[1]
-    kernel, stride, dilate, pad = conv_geometry("Deconvolution", attrs, x.shape)
-    pad, _ = deconv_pad(attrs, x.shape[2:], kernel, stride, dilate, pad)
-    geo = _geo(attrs, pad=pad, num_filter=x.shape[1])
-    grads = [F.Convolution(g, w, no_bias=True, **geo),
-             call(F, "_backward_Convolution_weight", x, g, **geo)]
-    return grads + [_bias_grad(F, g)] * (len(inputs) - 2)
-
-
-Convolution.grad = _conv_grad
-Deconvolution.grad = _deconv_grad
 
 
 def _bwd_data_shape(attrs, ograd, weight):
