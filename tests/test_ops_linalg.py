@@ -302,9 +302,12 @@ def test_two_concurrent_dots_get_one_thread_each(monkeypatch):
         x, y1 = mx.nd.ones((1024, 1024)), mx.nd.ones((1024, 1024))
         y2 = y1 * 2
         mx.nd.waitall()
+        gate = threading.Event()      # hold x until all three products are pushed (no timing luck)
+        engine.get_engine().push(gate.wait, (), (x._chunk,), None, "gate")
         a = mx.nd.dot(x, x)           # both products below read `a`: they become ready together
         r1 = mx.nd.dot(a, y1)
         r2 = mx.nd.dot(a, y2)
+        gate.set()
         mx.nd.waitall()
         np.testing.assert_allclose(r2.asnumpy()[:2, :2], 2 * r1.asnumpy()[:2, :2])
         assert seen[0][2] == 2, seen           # alone: both cores
