@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import minimx as mx
 from minimx.ndarray.invoke import invoke
-from minimx.ops import NO_GRAD, all_ops, get_op
+from minimx.ops import all_ops, get_op
 from op_inputs import draw_inputs
 
 EPS = 1e-6
@@ -132,7 +132,8 @@ def test_the_harness_catches_a_wrong_rule(monkeypatch):
 
 
 def test_every_op_declares_its_gradient_or_says_it_has_none():
-    """Reported, not a gate yet: ops still without a rule (grad=None)."""
-    missing = [op.name for op in all_ops() if op.grad is None and op.kernel is not None]
-    print(f"\n{len(missing)} ops without a gradient rule: {' '.join(missing)}")
-    assert NO_GRAD == "no_grad"
+    """Every op has a rule or says NO_GRAD; the only exceptions are backward ops whose own
+    (second-order) gradient MXNet does not have either."""
+    missing = {op.name for op in all_ops() if op.grad is None and op.kernel is not None}
+    print(f"\n{len(missing)} ops without a gradient rule: {' '.join(sorted(missing))}")
+    assert missing <= {"_backward_BilinearSampler", "_ctc_loss_grad"}, missing
