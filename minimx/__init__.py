@@ -7,6 +7,8 @@ from . import random
 from . import initializer, lr_scheduler
 from . import initializer as init
 from . import test_utils
+from . import name
+from . import gluon
 from .base import MXNetError
 from .context import Context, cpu, cpu_pinned, current_context, gpu, num_gpus
 
@@ -14,4 +16,4 @@ __version__ = "0.1.0"
 
 __all__ = ["autograd", "nd", "ndarray", "engine", "base", "MXNetError", "Context", "cpu", "gpu", "cpu_pinned",
            "current_context", "num_gpus", "random", "test_utils", "lr_scheduler",
-           "initializer", "init", "optimizer", "metric"]
+           "initializer", "init", "optimizer", "metric", "name", "gluon"]

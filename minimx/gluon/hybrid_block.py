@@ -1,0 +1,151 @@
+"""``gluon.HybridBlock``: a Block written once as ``hybrid_forward(F, x, ..., **params)``.
+
+``F`` is the namespace the layer computes with: ``mx.nd`` when called on NDArrays (imperative, what
+runs here), ``mx.sym`` when traced into a graph by ``hybridize()``. Parameters arrive as keyword
+arguments, already on the input's context.
+
+Deferred initialization: a layer made without its input size (``Dense(10)``) has Parameters of
+unknown shape until the first call; the first forward asks the layer's ``infer_shape(x, ...)`` to
+fill in the shapes from the input, then finishes initialization.
+"""
+import warnings
+
+from .. import ndarray as nd
+from ..base import MXNetError
+from ..ndarray import NDArray
+from .block import Block
+from .parameter import DeferredInitializationError
+
+__all__ = ["HybridBlock"]
+
+
+def _flatten_arrays(args):
+    for a in args:
+        if isinstance(a, NDArray):
+            yield a
+        elif isinstance(a, (list, tuple)):
+            yield from _flatten_arrays(a)
+
+
+class HybridBlock(Block):
+    """A Block whose computation is ``hybrid_forward(F, x, *args, **params)``.
+
+    Children of a HybridBlock must be HybridBlocks too, so that the whole can be traced.
+    """
+
+    def __init__(self, prefix=None, params=None):
+        super().__init__(prefix=prefix, params=params)
+        self._active = False
+        self._flags = []
+        self._cached_graph = ()
+        self._cached_op = None
+
+    def __setattr__(self, name, value):
+        super().__setattr__(name, value)
+        if isinstance(value, HybridBlock):
+            self._clear_cached_op()
+
+    def _clear_cached_op(self):
+        self._cached_graph = ()
+        self._cached_op = None
+
+    def register_child(self, block, name=None):
+        if not isinstance(block, HybridBlock):
+            raise MXNetError(
+                "Children of HybridBlock must also be HybridBlock, but %s has type %s. If you are "
+                "using Sequential, please try HybridSequential instead." % (str(block), str(type(block))))
+        super().register_child(block, name)
+        self._clear_cached_op()
+
+    def hybridize(self, active=True, backend=None, backend_opts=None, clear=True, static_alloc=False,
+                  static_shape=False, inline_limit=2, forward_bulk_size=None,
+                  backward_bulk_size=None, **kwargs):
+        """Ask for graph execution (the same results as imperative execution).
+
+        Parameters
+        ----------
+        active : bool, default True
+        static_alloc, static_shape : bool, default False
+            MXNet's memory-planning hints; accepted and recorded.
+        """
+        self._active = active
+        self._flags = [("static_alloc", static_alloc), ("static_shape", static_shape),
+                       ("inline_limit", inline_limit)]
+        if clear:
+            self._clear_cached_op()
+        if active and (self._forward_hooks or self._forward_pre_hooks):
+            warnings.warn('"{block}" is being hybridized while still having forward hook/pre-hook. '
+                          'If "{block}" is a child of HybridBlock, the hooks will not take '
+                          'effect.'.format(block=self), stacklevel=2)
+        super().hybridize(active, static_alloc=static_alloc, static_shape=static_shape,
+                          inline_limit=inline_limit, **kwargs)
+
+    def cast(self, dtype):
+        self._clear_cached_op()
+        super().cast(dtype)
+
+    # ---- shapes -------------------------------------------------------------------------------
+    def infer_shape(self, *args):
+        """Fill in the unknown (0/-1) dimensions of this Block's Parameters from the inputs.
+
+        Each built-in layer overrides this with its rule (``Dense``: the weight's second
+        dimension is the input's size). A custom HybridBlock with deferred Parameters overrides it
+        too, or gives its Parameters full shapes.
+        """
+        unknown = [p.name for p in self._reg_params.values() if p._deferred_init]
+        if unknown:
+            raise MXNetError(
+                f"{self.__class__.__name__} '{self.name}': cannot infer the shapes of {unknown} from "
+                f"inputs of shapes {[a.shape for a in _flatten_arrays(args)]}. Give the Parameters "
+                "full shapes, or define infer_shape(self, x, ...) to set them from the inputs.")
+
+    def _deferred_infer_shape(self, *args):
+        try:
+            self.infer_shape(*args)
+        except MXNetError:
+            raise
+        except Exception as e:
+            raise MXNetError(f"Deferred initialization failed because shape cannot be inferred for "
+                             f"{self.__class__.__name__} '{self.name}': {e}") from e
+
+    # ---- running ------------------------------------------------------------------------------
+    def forward(self, x, *args):
+        """Run ``hybrid_forward`` with ``F = mx.nd`` and this Block's Parameters as arrays."""
+        if not isinstance(x, NDArray):
+            first = next(_flatten_arrays((x,) + args), None)
+            if first is None:
+                return self._symbolic_forward(x, *args)
+            ctx = first.context
+        else:
+            ctx = x.context
+        try:
+            params = {k: v.data(ctx) for k, v in self._reg_params.items()}
+        except DeferredInitializationError:
+            self._deferred_infer_shape(x, *args)
+            for p in list(self.params.values()) + list(self._reg_params.values()):
+                p._finish_deferred_init()
+            params = {k: v.data(ctx) for k, v in self._reg_params.items()}
+        with ctx:
+            return self.hybrid_forward(nd, x, *args, **params)
+
+    def _symbolic_forward(self, x, *args):
+        """``F = mx.sym``: trace into a graph (the symbol layer comes with hybridize's graphs)."""
+        try:
+            from .. import symbol
+        except ImportError as e:
+            raise MXNetError(f"{self.__class__.__name__} was called with {type(x).__name__} "
+                             "inputs; it takes NDArrays (symbolic inputs need mx.sym).") from e
+        params = {k: v.var() for k, v in self._reg_params.items()}
+        with self.name_scope():
+            return self.hybrid_forward(symbol, x, *args, **params)
+
+    def hybrid_forward(self, F, x, *args, **kwargs):
+        """The computation, written with ``F`` (``mx.nd`` or ``mx.sym``); subclasses override it."""
+        raise NotImplementedError(f"{self.__class__.__name__} must define hybrid_forward()")
+
+    def export(self, path, epoch=0, remove_amp_cast=True):
+        """Write ``path-symbol.json`` and ``path-%04d.params`` (needs the traced graph)."""
+        if not self._cached_graph:
+            raise MXNetError("Please first call block.hybridize() and then run forward with this "
+                             "block at least once before calling export.")
+        raise MXNetError("export needs the symbol layer (graph capture), which is not built yet.")
