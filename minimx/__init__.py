@@ -8,7 +8,11 @@ from . import initializer, lr_scheduler
 from . import initializer as init
 from . import test_utils
 from . import name
+from . import symbol
+from . import symbol as sym
 from . import gluon
+from . import image
+from . import image as img
 from .base import MXNetError
 from .context import Context, cpu, cpu_pinned, current_context, gpu, num_gpus
 
@@ -16,4 +20,4 @@ __version__ = "0.1.0"
 
 __all__ = ["autograd", "nd", "ndarray", "engine", "base", "MXNetError", "Context", "cpu", "gpu", "cpu_pinned",
            "current_context", "num_gpus", "random", "test_utils", "lr_scheduler",
-           "initializer", "init", "optimizer", "metric", "name", "gluon"]
+           "initializer", "init", "optimizer", "metric", "name", "gluon", "image", "img"]

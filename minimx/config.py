@@ -16,16 +16,20 @@ OMP_NUM_THREADS            caps the threads of one kernel (as it caps BLAS;   nu
                            also ``OPENBLAS_NUM_THREADS``)
 MINIMX_OPTIMIZER_AGGREGA… weights per fused optimizer update (also MXNet's   4 (SGD), 45 (LAMB)
 TION_SIZE                  ``MXNET_OPTIMIZER_AGGREGATION_SIZE``)
+MINIMX_UPDATE_ON_KVSTORE   whether gluon.Trainer updates weights inside the   1
+                           kvstore (also MXNet's ``MXNET_UPDATE_ON_KVSTORE``)
 MINIMX_BACKEND             ``cpu`` (Cython) or ``reference`` (numpy) for      cpu
                            ``mx.cpu()``
 MINIMX_OPENCL_DEVICE       OpenCL device used for ``mx.gpu()``: platform or   (GPUs only)
                            device name, or an index
+MXNET_HOME                 where datasets are kept (``$MXNET_HOME/datasets``) ``~/.mxnet``
+MXNET_GLUON_REPO           the base URL datasets are downloaded from          MXNet's repository
 ========================== ================================================ =================
 """
 import os
 
 __all__ = ["optimizer_aggregation_size", "kernel_threads_cap", "engine_type", "cpu_worker_nthreads", "max_inflight", "inline_limit", "num_threads",
-           "cpu_backend", "opencl_device"]
+           "cpu_backend", "opencl_device", "update_on_kvstore", "data_dir", "gluon_repo"]
 
 
 def _get(name, mxnet_name=None, default=None):
@@ -73,9 +77,25 @@ def optimizer_aggregation_size(default):
     return int(_get("MINIMX_OPTIMIZER_AGGREGATION_SIZE", "MXNET_OPTIMIZER_AGGREGATION_SIZE", default))
 
 
+def update_on_kvstore():
+    """Trainer's default for update_on_kvstore when it is not given (MXNet's variable of that name)."""
+    return bool(int(_get("MINIMX_UPDATE_ON_KVSTORE", "MXNET_UPDATE_ON_KVSTORE", 1)))
+
+
 def cpu_backend():
     return _get("MINIMX_BACKEND", default="cpu")
 
 
 def opencl_device():
     return _get("MINIMX_OPENCL_DEVICE")
+
+
+def data_dir():
+    """MXNet's data folder: ``$MXNET_HOME``, or ``~/.mxnet``."""
+    return os.path.expanduser(_get("MXNET_HOME", default=os.path.join("~", ".mxnet")))
+
+
+def gluon_repo():
+    """The base URL of MXNet's dataset repository (``MXNET_GLUON_REPO``), ending in a slash."""
+    url = _get("MXNET_GLUON_REPO", default="https://apache-mxnet.s3-accelerate.dualstack.amazonaws.com/")
+    return url if url.endswith("/") else url + "/"

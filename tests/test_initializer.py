@@ -37,6 +37,20 @@ def test_module_aliases():
     assert 'init' in mx.__all__ and 'initializer' in mx.__all__
 
 
+def test_every_kind_is_reachable_and_registered():
+    # The kinds live in initializer_kinds; mx.init / mx.initializer re-export the same classes.
+    from minimx import initializer_kinds
+    registered = {'zero': 'Zero', 'zeros': 'Zero', 'one': 'One', 'ones': 'One', 'constant': 'Constant',
+                  'uniform': 'Uniform', 'normal': 'Normal', 'orthogonal': 'Orthogonal', 'xavier': 'Xavier',
+                  'msraprelu': 'MSRAPrelu', 'bilinear': 'Bilinear', 'lstmbias': 'LSTMBias', 'fusedrnn': 'FusedRNN'}
+    for name, cls in registered.items():
+        klass = getattr(initializer_kinds, cls)
+        assert getattr(mx.init, cls) is klass and getattr(mx.initializer, cls) is klass
+        assert I._REGISTRY[name] is klass
+    for name in ('Load', 'Mixed', 'InitDesc', 'Initializer', 'create', 'register', 'alias'):
+        assert name in mx.init.__all__ and getattr(mx.initializer, name) is getattr(mx.init, name)
+
+
 def test_initdesc_is_a_str_with_attrs():
     d = D('fc_weight')
     assert isinstance(d, str) and d == 'fc_weight' and d.attrs == {} and d.global_init is None

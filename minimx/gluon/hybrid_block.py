@@ -14,6 +14,7 @@ from .. import ndarray as nd
 from ..base import MXNetError
 from ..ndarray import NDArray
 from .block import Block
+from .cached_graph import CachedGraph
 from .parameter import DeferredInitializationError
 
 __all__ = ["HybridBlock"]
@@ -110,7 +111,7 @@ class HybridBlock(Block):
 
     # ---- running ------------------------------------------------------------------------------
     def forward(self, x, *args):
-        """Run ``hybrid_forward`` with ``F = mx.nd`` and this Block's Parameters as arrays."""
+        """Run ``hybrid_forward`` with ``F = mx.nd`` (or the cached graph once hybridized)."""
         if not isinstance(x, NDArray):
             first = next(_flatten_arrays((x,) + args), None)
             if first is None:
@@ -118,6 +119,9 @@ class HybridBlock(Block):
             ctx = first.context
         else:
             ctx = x.context
+        if self._active:
+            with ctx:
+                return self._call_cached_graph(x, *args)
         try:
             params = {k: v.data(ctx) for k, v in self._reg_params.items()}
         except DeferredInitializationError:
@@ -127,6 +131,30 @@ class HybridBlock(Block):
             params = {k: v.data(ctx) for k, v in self._reg_params.items()}
         with ctx:
             return self.hybrid_forward(nd, x, *args, **params)
+
+    def _call_cached_graph(self, *args):
+        """Trace on the first call (and after a change), then run the graph."""
+        if self._cached_op is None:
+            graph = CachedGraph(self, args)
+            flat = list(_flatten_arrays(args))
+            if not graph.infer_parameter_shapes(flat):
+                # A layer the graph cannot infer for: one imperative pass initializes it.
+                self._run_imperatively(*args)
+            self._cached_graph = (graph.inputs, graph.output)
+            self._cached_op = graph
+        return self._cached_op(args)
+
+    def _run_imperatively(self, *args):
+        blocks = []
+        self.apply(lambda b: blocks.append(b) if isinstance(b, HybridBlock) else None)
+        states = [b._active for b in blocks]
+        for b in blocks:
+            b._active = False
+        try:
+            return self(*args)
+        finally:
+            for b, state in zip(blocks, states):
+                b._active = state
 
     def _symbolic_forward(self, x, *args):
         """``F = mx.sym``: trace into a graph (the symbol layer comes with hybridize's graphs)."""
@@ -144,8 +172,24 @@ class HybridBlock(Block):
         raise NotImplementedError(f"{self.__class__.__name__} must define hybrid_forward()")
 
     def export(self, path, epoch=0, remove_amp_cast=True):
-        """Write ``path-symbol.json`` and ``path-%04d.params`` (needs the traced graph)."""
+        """Write ``path-symbol.json`` and ``path-%04d.params`` (MXNet can load both).
+
+        The block must be hybridized and have run once (that is when its graph is traced).
+        Returns the two file names.
+        """
         if not self._cached_graph:
             raise MXNetError("Please first call block.hybridize() and then run forward with this "
                              "block at least once before calling export.")
-        raise MXNetError("export needs the symbol layer (graph capture), which is not built yet.")
+        sym = self._cached_graph[1]
+        sym_file = "%s-symbol.json" % path
+        sym.save(sym_file)
+        arg_names, aux_names = set(sym.list_arguments()), set(sym.list_auxiliary_states())
+        arrays = {}
+        for name, param in self.collect_params().items():
+            if name in arg_names:
+                arrays["arg:%s" % name] = param._reduce()
+            elif name in aux_names:
+                arrays["aux:%s" % name] = param._reduce()
+        params_file = "%s-%04d.params" % (path, epoch)
+        nd.save(params_file, arrays)
+        return sym_file, params_file

@@ -95,6 +95,7 @@ def backward(heads, head_grads=None, retain_graph=False, train_mode=True, variab
                 x._grad += g
             else:
                 g.copyto(x._grad)
+            x._fresh_grad = True    # what Trainer's stale-gradient check looks at
         return None
     finally:
         tape.set_recording(prev_rec)

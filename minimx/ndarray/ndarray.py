@@ -46,7 +46,8 @@ class NDArray(FluentMethods):
 
     Create arrays with ``mx.nd.array``, ``mx.nd.zeros`` and friends, not with this class.
     """
-    __slots__ = ("_chunk", "_offset", "_shape", "_data", "_node", "_grad", "_grad_req", "__weakref__")
+    __slots__ = ("_chunk", "_offset", "_shape", "_data", "_node", "_grad", "_grad_req", "_fresh_grad",
+                 "__weakref__")
     # numpy scalars on the left (np.float32(2) * x) must give way to NDArray's reflected operators.
     __array_priority__ = 1000.0
 
@@ -69,6 +70,7 @@ class NDArray(FluentMethods):
         self._node = None
         self._grad = None
         self._grad_req = "null"
+        self._fresh_grad = False    # set by backward when it writes .grad; gluon.Trainer clears it
         return self
 
     def _view(self, offset, shape):

@@ -4,12 +4,13 @@
 >>> updater = mx.optimizer.get_updater(opt)
 >>> updater(0, grad, weight)
 """
-from . import contrib, optimizer
+from . import contrib, optimizer, states
+from .adamw import AdamW
 from .adaptive import FTML, LAMB, AdaDelta, AdaGrad, Adam, Adamax, Nadam, RMSProp
 from .optimizer import Optimizer, Updater, create, get_updater, register
 from .others import DCASGD, LBSGD, SGLD, Ftrl, Test
 from .sgd import LARS, NAG, SGD, Signum, ccSGD
 
-__all__ = ["AdaDelta", "AdaGrad", "Adam", "Adamax", "DCASGD", "FTML", "Ftrl", "LARS", "LBSGD", "NAG", "Nadam",
+__all__ = ["AdaDelta", "AdaGrad", "Adam", "AdamW", "Adamax", "DCASGD", "FTML", "Ftrl", "LARS", "LBSGD", "NAG", "Nadam",
            "Optimizer", "RMSProp", "SGD", "SGLD", "Signum", "LAMB", "Test", "Updater", "ccSGD", "create",
-           "get_updater", "register", "contrib"]
+           "get_updater", "register", "contrib", "states"]

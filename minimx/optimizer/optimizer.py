@@ -13,13 +13,13 @@ An optimizer turns ``(index, weight, grad, state)`` into an in-place update of `
 >>> updater = get_updater(opt)
 >>> updater(0, grad, weight)        # weight is updated in place
 """
-import pickle
 import warnings
 
 import numpy
 
 from .. import config
 from ..ndarray import NDArray, cast
+from . import states as _states
 
 __all__ = ["Optimizer", "register", "create", "Updater", "get_updater"]
 
@@ -324,8 +324,8 @@ class Updater:
         return state
 
     def set_states(self, states):
-        """Load states (and maybe the optimizer) from the bytes ``get_states`` made."""
-        states = pickle.loads(states)
+        """Load states (and maybe the optimizer) from the bytes ``get_states`` made, by minimx or MXNet 1.x."""
+        states = _states.loads(states)
         if isinstance(states, tuple) and len(states) == 2:
             self.states, self.optimizer = states
         else:
@@ -333,8 +333,8 @@ class Updater:
         self.states_synced = dict.fromkeys(self.states.keys(), False)
 
     def get_states(self, dump_optimizer=False):
-        """Pickle the states, with the optimizer too when `dump_optimizer`."""
-        return pickle.dumps((self.states, self.optimizer) if dump_optimizer else self.states)
+        """Pickle the states, with the optimizer too when `dump_optimizer`, in MXNet 1.9.1's format."""
+        return _states.dumps((self.states, self.optimizer) if dump_optimizer else self.states)
 
 
 def get_updater(optimizer):

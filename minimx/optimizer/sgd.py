@@ -6,9 +6,8 @@ several weights at once); the op's docstring holds the formula.
 """
 import numpy
 
-from ..ndarray import (NDArray, mp_nag_mom_update, mp_sgd_mom_update, mp_sgd_update, multi_mp_sgd_mom_update,
-                       multi_mp_sgd_update, multi_sgd_mom_update, multi_sgd_update, nag_mom_update, norm,
-                       sgd_mom_update, sgd_update, signsgd_update, signum_update, zeros)
+from ..ndarray import (NDArray, mp_nag_mom_update, mp_sgd_mom_update, mp_sgd_update, multi_sgd_update,
+                       nag_mom_update, norm, sgd_mom_update, sgd_update, signsgd_update, signum_update, zeros)
 from .optimizer import Optimizer, _aggregation_size, _flatten_list, _mp_state_first, register
 
 __all__ = ["SGD", "ccSGD", "NAG", "Signum", "LARS"]
@@ -59,7 +58,8 @@ class SGD(Optimizer):
         weight = weight - state
 
     Lists of weights (from an ``Updater``, up to ``aggregate_num`` = ``MXNET_OPTIMIZER_AGGREGATION_SIZE``,
-    default 4) go through one ``multi_sgd_update``/``multi_sgd_mom_update``.
+    default 4) go through one ``multi_sgd_update`` without momentum, else one ``sgd_mom_update`` (or
+    ``mp_*`` twin) per weight.
 
     Parameters
     ----------
@@ -91,20 +91,16 @@ class SGD(Optimizer):
         lrs = self._get_lrs(indices)
         wds = self._get_wds(indices)
         kwargs = _sgd_kwargs(self, self.momentum)
-        n = len(weights)
-        if not multi_precision:
-            if self.momentum > 0:
-                multi_sgd_mom_update(*_flatten_list(zip(weights, grads, states)), out=weights, num_weights=n,
-                                     lrs=lrs, wds=wds, **kwargs)
-            else:
-                multi_sgd_update(*_flatten_list(zip(weights, grads)), out=weights, num_weights=n,
-                                 lrs=lrs, wds=wds, **kwargs)
-        elif self.momentum > 0:
-            multi_mp_sgd_mom_update(*_flatten_list(zip(weights, grads, *zip(*states))), out=weights,
-                                    num_weights=n, lrs=lrs, wds=wds, **kwargs)
-        else:
-            multi_mp_sgd_update(*_flatten_list(zip(weights, grads, list(zip(*states))[1])), out=weights,
-                                num_weights=n, lrs=lrs, wds=wds, **kwargs)
+        if not multi_precision and self.momentum == 0:
+            # One fused kernel updates the whole group.
+            multi_sgd_update(*_flatten_list(zip(weights, grads)), out=weights, num_weights=len(weights),
+                             lrs=lrs, wds=wds, **kwargs)
+            return
+        # NB: MXNet calls multi_sgd_mom_update / multi_mp_sgd_(mom_)update here. minimx's are composites
+        # (their state count varies) that run the one-weight op and then copy into `out`; calling that
+        # fused op with out=weight does the same arithmetic as one op per weight.
+        for weight, grad, state, lr, wd in zip(weights, grads, states, lrs, wds):
+            _sgd_one(weight, grad, state, lr, wd, multi_precision, kwargs, self.lazy_update)
 
     def update(self, index, weight, grad, state):
         self._update_impl(index, weight, grad, state, multi_precision=False)

@@ -1,5 +1,5 @@
 """The README's main job runs and the threaded engine gives the naive engine's results."""
-from minimx import demo
+from minimx import engine_demo as demo
 
 
 def test_demo_runs_and_agrees(capsys):
