@@ -4,7 +4,9 @@ One epoch over 60,000 x 784 float32 samples with int64 labels, batch 128, shuffl
 ``num_workers=0`` and ``num_workers=2``. Each (framework, workers) pair runs in a fresh process:
 it builds the dataset, makes the loader once, runs one untimed epoch, then times ``--epochs``
 epochs and reports the best. Every batch is waited for (``wait_to_read``) so lazy frameworks pay
-for it inside the loop.
+for it inside the loop. The CPU columns are seconds of CPU per epoch (averaged over all epochs)
+in the main process and in the worker processes together: on a machine whose cores are busy with
+other work, workers cannot run in parallel, and these show what they would need.
 
     python bench/loader.py                   # the table and the ratios
     python bench/loader.py --epochs 5 --frameworks minimx,mxnet
@@ -28,7 +30,7 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 CHILD = r"""
-import json, sys, time
+import gc, json, resource, sys, time
 import numpy as np
 framework, workers, epochs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 persistent, transform = sys.argv[4] == "1", sys.argv[5] == "1"
@@ -67,13 +69,19 @@ else:
     loader = mx.gluon.data.DataLoader(dataset, batch_size=128, shuffle=True, num_workers=workers)
     wait = lambda batch: batch[0].wait_to_read()
 times, count = [], 0
+cpu_start = time.process_time()
 for epoch in range(epochs + 1):
     start, count = time.perf_counter(), 0
     for batch in loader:
         wait(batch)
         count += batch[0].shape[0]
     times.append(time.perf_counter() - start)
-print(json.dumps({"times": times[1:], "samples": count}))
+main_cpu = time.process_time() - cpu_start
+del loader, batch          # stops (and reaps) the workers, so their CPU time is counted below
+gc.collect()
+child = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"times": times[1:], "samples": count, "main_cpu": main_cpu / (epochs + 1),
+                  "worker_cpu": (child.ru_utime + child.ru_stime) / (epochs + 1)}))
 """
 
 
@@ -99,15 +107,19 @@ def main(argv=None):
     args = parser.parse_args(argv)
     pythons = {"minimx": sys.executable, "mxnet": args.mxnet_python, "torch": args.torch_python}
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    print(f"{os.cpu_count()} cores; load average before: "
+          + ", ".join(f"{x:.1f}" for x in os.getloadavg()))
     for workload in args.workloads.split(","):
         _table(workload, args, pythons, env)
+    print("\nload average after: " + ", ".join(f"{x:.1f}" for x in os.getloadavg()))
 
 
 def _table(workload, args, pythons, env):
     best = {}
     print(f"\nworkload: {workload}" + (" (transform_first(normalize): numpy per sample)"
                                        if workload == "transform" else " (ArrayDataset(X, y))"))
-    print(f"{'framework':<10}{'workers':>8}{'best (s)':>10}{'median (s)':>12}")
+    print(f"{'framework':<10}{'workers':>8}{'best (s)':>10}{'median (s)':>12}"
+          f"{'main cpu (s)':>14}{'workers cpu (s)':>17}")
     for framework in args.frameworks.split(","):
         python = pythons[framework]
         if not os.path.exists(python):
@@ -118,8 +130,8 @@ def _table(workload, args, pythons, env):
                               workload == "transform", env)
             times = sorted(result["times"])
             best[framework, workers] = times[0]
-            print(f"{framework:<10}{workers:>8}{times[0]:>10.3f}{times[len(times) // 2]:>12.3f}",
-                  flush=True)
+            print(f"{framework:<10}{workers:>8}{times[0]:>10.3f}{times[len(times) // 2]:>12.3f}"
+                  f"{result['main_cpu']:>14.3f}{result['worker_cpu']:>17.3f}", flush=True)
     for workers in (0, 2):
         for peer in ("mxnet", "torch"):
             if ("minimx", workers) in best and (peer, workers) in best:

@@ -53,6 +53,8 @@ def parse_args(argv=None):
     p.add_argument("--only", help="comma-separated workload names: "
                    + ", ".join(w.name for w in workloads.WORKLOADS))
     p.add_argument("--targets-only", action="store_true", help="skip the informative extras")
+    p.add_argument("--train", action="store_true",
+                   help="the training workloads only (train_mlp, train_lenet, resnet18)")
     p.add_argument("--frameworks", default="minimx,mxnet,numpy,torch",
                    help="comma-separated subset of minimx,mxnet,numpy,torch")
     p.add_argument("--repeats", type=int, default=5, help="timed calls per run (default 5)")
@@ -286,6 +288,8 @@ def main(argv=None):
         chosen = [workloads.get(n.strip()) for n in args.only.split(",") if n.strip()]
     if args.targets_only:
         chosen = [w for w in chosen if w.group == "target"]
+    if args.train:
+        chosen = [w for w in chosen if w.group == "train"]
     interps = interpreters(args)
     info = machine()
     print(f"minimx benchmark: {info['cpu']} x {info['cores']} cores, {info['platform']}, "

@@ -13,6 +13,9 @@ This module imports no framework, so the MXNet and PyTorch virtual environments 
 """
 import math
 
+from workloads_train import (HYBRIDIZE, resnet18_mx, resnet18_torch, train_lenet_mx,
+                             train_lenet_torch, train_mlp_mx, train_mlp_torch)
+
 __all__ = ["Run", "Target", "Workload", "WORKLOADS", "get"]
 
 SEED = 0
@@ -434,6 +437,47 @@ WORKLOADS = [
          Target("minimx speed / MXNet speed", "mxnet", "minimx")],
         _sum_mx(axis), _sum_np(axis), _sum_torch(axis))
     for axis in (0, 1)
+]
+
+
+def _train_runs():
+    return [Run("minimx", "minimx"), Run("minimx hybrid", "minimx", HYBRIDIZE),
+            Run("mxnet", "mxnet"), Run("mxnet hybrid", "mxnet", HYBRIDIZE),
+            Run("torch", "torch", note="eager")]
+
+
+def _train_targets(vs_torch, vs_mxnet, hybrid_speedup=None):
+    """The issue's bounds: time ratios against PyTorch / MXNet (None: reported only)."""
+    out = [Target("minimx time / PyTorch time", "minimx", "torch", vs_torch, at_least=False),
+           Target("minimx hybrid time / PyTorch time", "minimx hybrid", "torch", vs_torch,
+                  at_least=False),
+           Target("minimx time / MXNet time", "minimx", "mxnet", vs_mxnet, at_least=False),
+           Target("minimx hybrid time / MXNet hybrid time", "minimx hybrid", "mxnet hybrid",
+                  vs_mxnet, at_least=False),
+           Target("minimx speed-up, hybridized over imperative", "minimx", "minimx hybrid",
+                  hybrid_speedup),
+           Target("MXNet speed-up, hybridized over imperative", "mxnet", "mxnet hybrid")]
+    return out
+
+
+_MS = ("ms", lambda t: t * 1e3)
+
+WORKLOADS += [
+    Workload(
+        "train_mlp", "MLP 784-256-256-10, batch 64: training step", "train",
+        "Gluon HybridSequential of Dense(256, relu), Dense(256, relu), Dense(10); forward, "
+        "SoftmaxCrossEntropyLoss, backward, Trainer('sgd', lr 0.05, momentum 0.9).step(64), waitall",
+        _MS, _train_runs(), _train_targets(1.0, 1.0, 1.3), train_mlp_mx, None, train_mlp_torch),
+    Workload(
+        "train_lenet", "LeNet-5 on 1x28x28, batch 64: training step", "train",
+        "Conv2D(6, 5, pad 2, relu), MaxPool2D(2), Conv2D(16, 5, relu), MaxPool2D(2), Dense 120, 84 "
+        "(relu), 10; forward, loss, backward, SGD momentum step, waitall",
+        _MS, _train_runs(), _train_targets(None, 1.0), train_lenet_mx, None, train_lenet_torch),
+    Workload(
+        "resnet18", "ResNet-18 v1 (CIFAR shapes 3x32x32), batch 16: forward + backward", "train",
+        "model_zoo.vision.resnet18_v1(classes=10) in training mode; forward, "
+        "SoftmaxCrossEntropyLoss, backward into every parameter's gradient (no optimizer), waitall",
+        _MS, _train_runs(), _train_targets(None, 1.0), resnet18_mx, None, resnet18_torch),
 ]
 
 

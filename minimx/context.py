@@ -1,7 +1,8 @@
 """Contexts: where an array lives and which backend runs its ops.
 
 ``mx.cpu(i)`` runs on the Cython backend (``MINIMX_BACKEND=reference`` picks the numpy one);
-``mx.gpu(i)`` is the i-th OpenCL GPU (the OpenCL backend arrives with its own issue).
+``mx.gpu(i)`` is the i-th OpenCL device (``minimx/_kernels/opencl``; ``MINIMX_OPENCL_DEVICE`` picks
+which, e.g. ``cpu`` for PoCL's CPU device).
 ``with mx.cpu(1):`` makes a context the default for arrays created inside the block.
 """
 import threading
@@ -73,14 +74,15 @@ class Context:
         """Give the memory cached for reuse back to the system (the host buffer pool)."""
         if self.device_type.startswith("cpu"):
             POOL.clear()
+        else:
+            self.backend.storage.dev.pool.free_held()
 
 
 def _backend_for(ctx):
     if ctx.device_type in ("cpu", "cpu_pinned", "cpu_shared"):
         return get_backend(config.cpu_backend())
-    raise MXNetError(
-        f"{ctx}: minimx runs mx.gpu() on OpenCL devices, and the OpenCL backend is not available "
-        "in this build; use mx.cpu(), or install the OpenCL extra (pip install 'minimx[opencl]')")
+    from ._kernels import opencl    # imported on first gpu use: pyopencl is optional
+    return opencl.backend_for(ctx.device_id)
 
 
 def cpu(device_id=0):
@@ -98,12 +100,19 @@ def gpu(device_id=0):
 
 
 def num_gpus():
-    """Number of OpenCL GPUs minimx can use (0 until the OpenCL backend is installed)."""
-    return 0
+    """Number of OpenCL devices ``mx.gpu(i)`` can use (0 without pyopencl or a device)."""
+    from ._kernels import opencl
+    return opencl.num_devices()
 
 
 def gpu_memory_info(device_id=0):
-    raise MXNetError("gpu_memory_info: no OpenCL backend in this build")
+    """``(free, total)`` bytes of ``mx.gpu(device_id)``; OpenCL reports no free memory, so free is
+    the total less what minimx's buffer pool holds."""
+    from ._kernels import opencl
+    backend = opencl.backend_for(device_id)
+    dev = backend.storage.dev
+    total = dev.device.global_mem_size
+    return total - getattr(dev.pool, "active_bytes", 0), total
 
 
 _CPU0 = Context("cpu", 0)

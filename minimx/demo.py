@@ -76,7 +76,7 @@ class _Plain:
         print(self.desc, " ".join(f"{k}={v}" for k, v in self.postfix.items()))
 
 
-def train(epochs=10, batch_size=64, ctx=None, hybridize=False, lr=0.1, out=None, seed=0,
+def train(epochs=10, batch_size=64, ctx=None, hybridize=False, lr=0.03, out=None, seed=0,
           verbose=True):
     """Train, evaluate and (with ``out``) save; returns a dict of the history and test accuracy."""
     ctx = ctx or mx.cpu()
@@ -87,7 +87,11 @@ def train(epochs=10, batch_size=64, ctx=None, hybridize=False, lr=0.1, out=None,
     if hybridize:
         net.hybridize()
     loss_fn = gluon.loss.SoftmaxCrossEntropyLoss()
-    trainer = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": lr, "momentum": 0.9})
+    # SGD with momentum; the learning rate follows a cosine from lr down to lr/100.
+    schedule = mx.lr_scheduler.CosineScheduler(max_update=epochs * len(train_data), base_lr=lr,
+                                               final_lr=lr / 100)
+    trainer = gluon.Trainer(net.collect_params(), "sgd",
+                            {"learning_rate": lr, "momentum": 0.9, "lr_scheduler": schedule})
     history = {"loss": [], "train_acc": [], "test_acc": [], "samples_per_s": []}
     for epoch in range(epochs):
         metric, total_loss, seen = mx.metric.Accuracy(), 0.0, 0
@@ -148,7 +152,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m minimx.demo", description=__doc__.split("\n")[0])
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--lr", type=float, default=0.1)
+    parser.add_argument("--lr", type=float, default=0.03)
     parser.add_argument("--ctx", choices=["cpu", "gpu"], default="cpu")
     parser.add_argument("--hybridize", action="store_true")
     parser.add_argument("--engine", choices=["threaded", "naive"], default="threaded")

@@ -213,3 +213,10 @@ def test_group_and_tuple():
 def test_append():
     out = batchify.Append()([[1, 2, 3], [4, 5]])
     assert [x.shape for x in out] == [(1, 3), (1, 2)]
+
+
+def test_default_batchify_of_an_array_copies_it():
+    arr = np.arange(4, dtype=np.float32)
+    batch = default_batchify_fn(arr)
+    batch[:] = 0
+    np.testing.assert_array_equal(arr, [0, 1, 2, 3])

@@ -290,3 +290,18 @@ def test_auto_reload_and_refresh(data):
     loader.clean()
     loader.refresh()
     assert len(within(60, labels, loader)) == 3
+
+
+def _nd_double(x, y):
+    return mx.nd.array(x) * 2, y
+
+
+@pytest.mark.parametrize("kw", WORKERS)
+def test_workers_run_ndarray_ops(data, kw):
+    """Transforms made of mx.nd ops run in forked workers (whose engine threads did not survive
+    the fork) and on thread workers; NDArray datasets work too."""
+    X, y = data
+    got = within(60, epoch, DataLoader(ArrayDataset(X, y).transform(_nd_double), batch_size=8, **kw))
+    np.testing.assert_array_equal(np.concatenate([b[0] for b in got]), X * 2)
+    nd = within(60, epoch, DataLoader(ArrayDataset(mx.nd.array(X), y), batch_size=8, **kw))
+    np.testing.assert_array_equal(np.concatenate([b[0] for b in nd]), X)

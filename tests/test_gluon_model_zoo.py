@@ -175,6 +175,45 @@ GRADS = {
         ('features.6.1.1.3.gamma', 0.1564), ('output.weight', 8.98331)]),
 }
 
+# name -> (count, h(names)) of ``net(mx.sym.var('data')).get_internals().list_outputs()``: the
+# traced graph's nodes, in order (what an exported -symbol.json holds)
+SYMBOLS = {
+    'resnet18_v1': (171, '45c021f15ad98990'),
+    'resnet34_v1': (307, '8274fe7260abdd47'),
+    'resnet50_v1': (474, '6740e496cb29a28b'),
+    'resnet101_v1': (933, '5184e06692340c75'),
+    'resnet152_v1': (1392, '258d49165e78a909'),
+    'resnet18_v2': (168, 'e1242f4efbb9dfd0'),
+    'resnet34_v2': (304, 'e83a55ce81d5a57f'),
+    'resnet50_v2': (434, '3f588155e017891f'),
+    'resnet101_v2': (859, '60e8d2240c3c83bc'),
+    'resnet152_v2': (1284, '52f60b27c78f464a'),
+    'vgg11': (51, '03783db270780b64'),
+    'vgg13': (59, 'f49c3e71dc5855f2'),
+    'vgg16': (71, '6bd5fcd4e54792cc'),
+    'vgg19': (83, 'dfb7fd02c7357476'),
+    'vgg11_bn': (91, 'ae7ee122cb22631d'),
+    'vgg13_bn': (109, '626633417cc94508'),
+    'vgg16_bn': (136, 'fbc2f572f55f4117'),
+    'vgg19_bn': (163, 'de302d6404b46c91'),
+    'alexnet': (38, '38bb226bbd4ae5f9'),
+    'densenet121': (1034, '8e77131bd8724b84'),
+    'densenet161': (1374, 'f357159d195981cf'),
+    'densenet169': (1442, '90baecb5866a1864'),
+    'densenet201': (1714, '474240c7ca70329e'),
+    'squeezenet1.0': (119, '762e6511b8e9e31d'),
+    'squeezenet1.1': (119, 'b17b0ab28986321b'),
+    'inceptionv3': (786, 'cafb376c262960c7'),
+    'mobilenet1.0': (222, 'd3cafa903adab9be'),
+    'mobilenet0.75': (222, 'd3cafa903adab9be'),
+    'mobilenet0.5': (222, 'd3cafa903adab9be'),
+    'mobilenet0.25': (222, 'd3cafa903adab9be'),
+    'mobilenetv2_1.0': (422, 'd008f2227aaa53e2'),
+    'mobilenetv2_0.75': (422, 'd008f2227aaa53e2'),
+    'mobilenetv2_0.5': (422, 'd008f2227aaa53e2'),
+    'mobilenetv2_0.25': (422, 'd008f2227aaa53e2'),
+}
+
 # sha1(repr(get_model(name)))[:12] in MXNet 1.9.1
 REPRS = {"squeezenet1.1": "f66a935929a7", "resnet18_v1": "20c5b0b48c12",
          "resnet50_v2": "4deffb58a84c", "mobilenetv2_0.25": "bbd5b619b4e0",
@@ -290,6 +329,15 @@ def test_training_gradients_match_mxnet(name):
     got = [float(np.sqrt((params[k].grad().asnumpy().astype(np.float64) ** 2).sum()))
            for k, _ in expected]
     np.testing.assert_allclose(got, [v for _, v in expected], rtol=2e-2, atol=2e-3 * largest)
+
+
+@pytest.mark.parametrize("name", sorted(SYMBOLS))
+def test_traced_graph_matches_mxnet(name):
+    if not hasattr(mx, "sym"):
+        pytest.skip("mx.sym (the symbol layer) is not built")
+    net = _fresh(name)
+    internals = net(mx.sym.var("data")).get_internals().list_outputs()
+    assert (len(internals), _h(internals)) == SYMBOLS[name]
 
 
 @pytest.mark.parametrize("name", sorted(REPRS))

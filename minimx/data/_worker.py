@@ -11,9 +11,8 @@ A process pool, step by step:
    samples, batchifies them, writes the arrays into the slot (``_shm.pack``) and sends back
    ``(key, slot, (slot, size, skeleton), None)`` -- or the error, with its traceback and the
    index of the sample that failed, in place of ``None``.
-3. ``result(key, worker, timeout)`` waits on that worker's result pipe *and* its process sentinel
-   (``multiprocessing.connection.wait``: no polling): a result arrives, the worker died, or the
-   timeout passes; the last two raise a clear MXNetError after shutting the pool down. Results
+3. ``result(key, worker, timeout)`` sleeps in one ``poll()`` on that worker's result pipe *and*
+   its process sentinel (no busy waiting): a result arrives, the worker died, or the timeout passes; the last two raise a clear MXNetError after shutting the pool down. Results
    for other keys (another iterator over the same loader) are kept until asked for.
 4. ``forget(generation)``: an iterator that stops early drops its batches; those still in flight
    are deleted when they arrive. ``shutdown()`` stops the workers and deletes every shared file
@@ -291,8 +290,9 @@ def _stop(procs, tasks, results, prefix):
             conn.send(None)
         except OSError:
             pass
+    deadline = time.monotonic() + 0.5     # a moment to exit on their own, for all of them at once
     for proc in procs:
-        proc.join(0.5) if proc.is_alive() else None
+        proc.join(max(0.0, deadline - time.monotonic()))
     for proc in procs:
         if proc.is_alive():
             proc.terminate()

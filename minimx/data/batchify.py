@@ -48,7 +48,8 @@ def wrap_numpy(values, check=True):
 def _numpy_batch(data):
     """``np.asarray(data)`` as a fresh array, ready to wrap (0-d becomes shape (1,), as
     ``mx.nd.array`` does)."""
-    out = np.asarray(data)
+    # a list gives a fresh array; an array given as the batch must be copied, not aliased
+    out = np.array(data) if isinstance(data, np.ndarray) else np.asarray(data)
     if out.ndim == 0:
         out = out.reshape(1)
     return out

@@ -197,13 +197,13 @@ class _MultiWorkerIter:
     def __next__(self):
         if self._closed:
             raise StopIteration
-        self._push_next()
-        if self._rcvd == self._sent:
-            self.close()
-            raise StopIteration
-        number = self._rcvd
-        self._rcvd += 1
         try:
+            self._push_next()
+            if self._rcvd == self._sent:
+                self.close()
+                raise StopIteration
+            number = self._rcvd
+            self._rcvd += 1
             return self._pool.result((self._gen, number), self._worker_of.pop(number),
                                      self._timeout)
         except BaseException:

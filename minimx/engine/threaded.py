@@ -97,10 +97,13 @@ class ThreadedEngine:
             self._pending += 1
             budget.demand += 1
         failure = None
+        start = time.perf_counter() if self.profiling else 0.0
         try:
             fn()
         except BaseException as e:  # noqa: BLE001 - stored and re-raised at a wait
             failure = self._record_failure(name, push_site(), e)
+        if self.profiling:   # inline ops show up on the pushing thread's row of the timeline
+            self.records.append((name, start, time.perf_counter(), threading.current_thread().name))
         ready = None
         with lock:
             for v in reads:

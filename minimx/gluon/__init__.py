@@ -1,7 +1,7 @@
 """``mx.gluon``: the imperative/hybrid network API (Parameters, Blocks, layers, losses, Trainer)."""
 import sys
 
-from . import loss, nn
+from . import loss, nn, rnn
 from .block import Block
 from .hybrid_block import HybridBlock
 from .parameter import Constant, DeferredInitializationError, Parameter
@@ -20,4 +20,4 @@ for _name, _module in list(sys.modules.items()):
 del _name, _module
 
 __all__ = ["Trainer", "utils", "Block", "HybridBlock", "Parameter", "Constant", "ParameterDict",
-           "DeferredInitializationError", "SymbolBlock", "nn", "loss", "model_zoo", "data"]
+           "DeferredInitializationError", "SymbolBlock", "nn", "rnn", "loss", "model_zoo", "data"]

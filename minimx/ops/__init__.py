@@ -3,13 +3,13 @@
 Families are listed explicitly; a new family module is added here.
 """
 from . import (contrib, conv, elemwise, indexing, init, linalg, linalg_la, nn, norm, optim, pool,
-               random, reduce, sequence, shape, sort, view, vision)
+               random, reduce, rnn, sequence, shape, sort, view, vision)
 from .opdef import NO_GRAD, REGISTRY, Domain, OpDef, Param, get_op
 
 __all__ = ["REGISTRY", "OpDef", "Param", "Domain", "NO_GRAD", "get_op", "FAMILIES", "all_ops"]
 
 FAMILIES = (elemwise, init, shape, reduce, sort, indexing, linalg, conv, pool, nn, norm, random, optim,
-            sequence, vision, view, linalg_la, contrib)
+            sequence, vision, view, linalg_la, contrib, rnn)
 
 
 def all_ops():

@@ -91,6 +91,9 @@ from .gen_linalg_la import (  # noqa: F401
     linalg_makediag, linalg_maketrian, linalg_potri, linalg_slogdet, linalg_sumlogdiag,
     linalg_syevd, linalg_trmm,
 )
+from .gen_rnn import (  # noqa: F401
+    RNN,
+)
 # END generated imports
 
 __all__ = ["Symbol", "Variable", "var", "Group", "load", "fromjson", "load_json", "Executor",

@@ -26,6 +26,7 @@ _MULTI = {
     "GridGenerator": (lambda a: 1, lambda a: 2),
     "ROIPooling": (lambda a: 1, lambda a: 2),
     "SpatialTransformer": (lambda a: 1, lambda a: 3),
+    "RNN": (lambda a: (3 if a["mode"] == "lstm" else 2) if a["state_outputs"] else 1,) * 2,
     "SliceChannel": (lambda a: a["num_outputs"], lambda a: a["num_outputs"]),
     "_split_v2": (_split_v2_count, _split_v2_count),
     "amp_multicast": (lambda a: a["num_outputs"], lambda a: a["num_outputs"]),

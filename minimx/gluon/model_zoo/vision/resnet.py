@@ -67,8 +67,10 @@ class BasicBlockV1(HybridBlock):
         self.downsample = _shortcut_v1(channels, stride, in_channels) if downsample else None
 
     def hybrid_forward(self, F, x):
+        # body first: a traced graph (an exported symbol) then lists nodes in MXNet's order
+        out = self.body(x)
         residual = self.downsample(x) if self.downsample else x
-        return F.Activation(self.body(x) + residual, act_type="relu")
+        return F.Activation(residual + out, act_type="relu")
 
 
 class BottleneckV1(HybridBlock):
@@ -90,8 +92,9 @@ class BottleneckV1(HybridBlock):
         self.downsample = _shortcut_v1(channels, stride, in_channels) if downsample else None
 
     def hybrid_forward(self, F, x):
+        out = self.body(x)
         residual = self.downsample(x) if self.downsample else x
-        return F.Activation(self.body(x) + residual, act_type="relu")
+        return F.Activation(out + residual, act_type="relu")
 
 
 class BasicBlockV2(HybridBlock):

@@ -1,0 +1,88 @@
+"""The OpenCL backend: ``mx.gpu(i)`` runs on OpenCL device i through pyopencl.
+
+- ``device.py``: which devices ``mx.gpu(i)`` means (``MINIMX_OPENCL_DEVICE``), and per device a
+  context, an in-order queue, a buffer pool and a program cache.
+- ``array.py``: ``CLArray`` (a window of a pooled ``cl.Buffer``) and the storage functions.
+- kernel families, each a ``KERNELS`` dict: ``elemwise.py`` (C expressions), ``reduce.py``,
+  ``gemm.py`` (tiled GEMM: dot, batch_dot, FullyConnected), ``nn.py`` (softmax, Activation,
+  optimizer updates).
+- ``fallback.py``: every other kernel of the CPU table runs through THE HOST FALLBACK (copy to the
+  host, CPU kernel, copy back, as one engine op). ``native_kernels()`` and
+  ``fallback_report()`` say which is which.
+
+A native kernel may return ``NotImplemented`` for a case it does not cover (float16, say); the
+table then runs that call through the host fallback as well.
+
+Importing this package needs no pyopencl: ``backend_for`` raises a clear MXNetError instead.
+"""
+import threading
+
+from ..contract import Backend
+from .device import available, devices, get_device, missing_reason, runtimes
+from .fallback import fallback_report, host_fallback
+
+__all__ = ["backend_for", "available", "devices", "num_devices", "missing_reason",
+           "native_kernels", "fallback_report", "synchronize"]
+
+_lock = threading.Lock()
+_table = None
+_native = None
+_backends = {}
+
+
+def _with_fallback(native, fallback):
+    def kernel(ins, outs, attrs):
+        if native(ins, outs, attrs) is NotImplemented:
+            fallback(ins, outs, attrs)
+    kernel.__name__ = getattr(native, "__name__", "kernel")
+    return kernel
+
+
+def _build_table():
+    from ..cpu import KERNELS as CPU_KERNELS
+    from . import elemwise, gemm, nn, reduce
+    native = {}
+    for family in (elemwise, reduce, gemm, nn):
+        native.update(family.KERNELS)
+    table = {}
+    for name, cpu_kernel in CPU_KERNELS.items():
+        fb = host_fallback(name, cpu_kernel)
+        table[name] = _with_fallback(native[name], fb) if name in native else fb
+    return table, frozenset(n for n in native if n in CPU_KERNELS)
+
+
+def kernel_table():
+    global _table, _native
+    if _table is None:
+        with _lock:
+            if _table is None:
+                _table, _native = _build_table()
+    return _table
+
+
+def native_kernels():
+    """Names of the kernels with an OpenCL implementation (the rest use the host fallback)."""
+    kernel_table()
+    return _native
+
+
+def backend_for(device_id):
+    """The Backend of ``mx.gpu(device_id)`` (raises MXNetError if pyopencl or the device is missing)."""
+    b = _backends.get(device_id)
+    if b is None:
+        from .array import CLStorage
+        dev = get_device(device_id)
+        b = _backends.setdefault(device_id, Backend(f"opencl:{dev.device.name}", kernel_table(),
+                                                    CLStorage(dev), device="opencl"))
+    return b
+
+
+def num_devices():
+    return len(devices()) if missing_reason() is None else 0
+
+
+def synchronize(device_id=None):
+    """Wait until the device's queue (every device's, by default) has run everything queued."""
+    for rt in runtimes():
+        if device_id is None or rt.index == device_id:
+            rt.finish()
