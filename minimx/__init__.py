@@ -13,6 +13,7 @@ from . import symbol as sym
 from . import gluon
 from . import image
 from . import image as img
+from . import profiler
 from .base import MXNetError
 from .context import Context, cpu, cpu_pinned, current_context, gpu, num_gpus
 
@@ -20,4 +21,4 @@ __version__ = "0.1.0"
 
 __all__ = ["autograd", "nd", "ndarray", "engine", "base", "MXNetError", "Context", "cpu", "gpu", "cpu_pinned",
            "current_context", "num_gpus", "random", "test_utils", "lr_scheduler",
-           "initializer", "init", "optimizer", "metric", "name", "gluon", "image", "img"]
+           "initializer", "init", "optimizer", "metric", "name", "gluon", "image", "img", "profiler"]

@@ -82,7 +82,11 @@ def _backend_for(ctx):
     if ctx.device_type in ("cpu", "cpu_pinned", "cpu_shared"):
         return get_backend(config.cpu_backend())
     from ._kernels import opencl    # imported on first gpu use: pyopencl is optional
-    return opencl.backend_for(ctx.device_id)
+    from .engine.devsync import SYNCS
+    backend = opencl.backend_for(ctx.device_id)
+    if opencl.engine_sync not in SYNCS:   # waits (wait_to_read, waitall) drain the device queue
+        SYNCS.append(opencl.engine_sync)
+    return backend
 
 
 def cpu(device_id=0):

@@ -613,5 +613,7 @@ _FLUENT = [
     "a = mx.nd.arange(6).reshape((2, 3)); print(a.sum_axis if hasattr(a, 'sum_axis') else 'no sum_axis', a.astype('int32').sum().asscalar())",
 ]
 
+from diff_mxnet_gluon_snippets import GLUON  # noqa: E402
+
 SNIPPETS = (_CREATION + _PRINT + _ARITH + _INDEX + _SHAPE + _REDUCE + _SELECT + _NN + _CONVERT + _SAVE
-            + _ERRORS + _MORE + _EDGE + _DEEP + _FLUENT)
+            + _ERRORS + _MORE + _EDGE + _DEEP + _FLUENT + GLUON)

@@ -33,10 +33,11 @@ import weakref
 
 import numpy as np
 
+from ..base import MXNetError, normalize_dtype
 from ..ndarray import NDArray
-from .batchify import wrap_numpy
+from .batchify import default_batchify_fn, wrap_numpy
 
-__all__ = ["SHM_DIR", "pack", "pack_gather", "Slots", "remove_leftovers"]
+__all__ = ["SHM_DIR", "pack", "pack_gather", "pack_default", "Slots", "remove_leftovers"]
 
 # /dev/shm is RAM on Linux; elsewhere a temp file works the same way through the page cache.
 SHM_DIR = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) \
@@ -124,6 +125,41 @@ def pack_gather(gather, indices, path, cache):
     else:
         gather(indices)    # for its index check
     return path, size, refs[0] if gather.single else refs
+
+
+def pack_default(samples, path, cache):
+    """``pack(default_batchify_fn(samples))``, but fields whose samples are numpy arrays of one
+    shape and dtype are stacked straight into the slot (one copy of the batch instead of two)."""
+    single = not isinstance(samples[0], tuple)
+    fields = [samples] if single else list(zip(*samples))
+    refs, direct, rest, size = [], [], [], [0]
+    for field in fields:
+        first = field[0]
+        if type(first) is np.ndarray and _supported(first.dtype) and all(
+                type(x) is np.ndarray and x.shape == first.shape and x.dtype == first.dtype
+                for x in field):
+            shape = (len(field),) + first.shape
+            ref = _ArrayRef(size[0], shape, first.dtype.str, True)
+            size[0] += -(-first.dtype.itemsize * math.prod(shape) // _ALIGN) * _ALIGN
+            direct.append((ref, field))
+            refs.append(ref)
+        else:
+            refs.append(_strip(default_batchify_fn(list(field)), rest, size))
+    size = size[0]
+    if size:
+        mm = _mapped(path, size, cache)
+        for ref, field in direct:
+            np.stack(field, out=np.ndarray(ref.shape, ref.dtype, buffer=mm, offset=ref.offset))
+        for ref, values in rest:
+            np.copyto(np.ndarray(values.shape, values.dtype, buffer=mm, offset=ref.offset), values)
+    return path, size, refs[0] if single else refs
+
+
+def _supported(dtype):
+    try:
+        return normalize_dtype(dtype) == dtype
+    except MXNetError:
+        return False
 
 
 def _mapped(path, size, cache):

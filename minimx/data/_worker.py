@@ -38,6 +38,7 @@ from .. import random as mx_random
 from ..engine import set_engine, wait_all
 from ..threads import set_kernel_threads
 from . import _shm
+from .batchify import default_batchify_fn
 
 __all__ = ["load_batch", "WorkerPool", "ThreadWorkerPool", "raise_worker_error"]
 
@@ -65,14 +66,22 @@ def _load_reporting(dataset, indices, batchify_fn, gather):
     """``load_batch``, but a failure names the sample index it happened on."""
     if gather is not None:
         return gather(indices)
+    return _batchify_reporting(batchify_fn, _samples_reporting(dataset, indices), indices)
+
+
+def _samples_reporting(dataset, indices):
     samples = []
     for i in indices:
         try:
             samples.append(dataset[i])
         except Exception as e:  # noqa: BLE001 - reported to the main process
             raise _SampleError(e, f"while loading sample index {i}") from e
+    return samples
+
+
+def _batchify_reporting(batchify_fn, samples, indices, *args):
     try:
-        return batchify_fn(samples)
+        return batchify_fn(samples, *args)
     except Exception as e:  # noqa: BLE001
         raise _SampleError(e, f"while batchifying the samples of indices {list(indices)}") from e
 
@@ -132,6 +141,10 @@ def _worker_loop(wid, dataset, batchify_fn, gather, tasks, results, seed, others
         try:
             if gather is not None:
                 payload = _shm.pack_gather(gather, indices, slot, maps)
+            elif batchify_fn is default_batchify_fn:
+                indices = indices.tolist()
+                samples = _samples_reporting(dataset, indices)
+                payload = _batchify_reporting(_shm.pack_default, samples, indices, slot, maps)
             else:
                 batch = _load_reporting(dataset, indices.tolist(), batchify_fn, None)
                 payload = _shm.pack(batch, slot, maps)
@@ -139,7 +152,7 @@ def _worker_loop(wid, dataset, batchify_fn, gather, tasks, results, seed, others
         except _SampleError as e:
             reply = (key, slot, None, _WorkerFailure(e.exc, e.where))
         except Exception as e:  # noqa: BLE001 - a bad index, or shared memory full
-            reply = (key, slot, None, _WorkerFailure(e, f"on the batch of indices {indices.tolist()}"))
+            reply = (key, slot, None, _WorkerFailure(e, f"on the batch of indices {list(indices)}"))
         try:
             results.send(reply)
         except (BrokenPipeError, OSError):

@@ -9,6 +9,7 @@ import threading
 import time
 
 from ..threads import budget
+from .devsync import SYNCS, sync
 from .errors import check_vars, push_site, wrap_failure
 from .var import Opr
 
@@ -55,9 +56,13 @@ class NaiveEngine:
                 v.exc = failure
 
     def wait_for_var(self, var):
+        if SYNCS:
+            sync(var)
         check_vars((var,))
 
     def wait_all(self):
+        if SYNCS:
+            sync(None)
         with self._lock:
             failures, self._failures = self._failures, []
         if failures:

@@ -20,6 +20,7 @@ import threading
 import time
 
 from ..threads import budget
+from .devsync import SYNCS, sync
 from .errors import OpFailure, check_vars, push_site
 from .var import Opr
 
@@ -230,6 +231,8 @@ class ThreadedEngine:
             if opr.wait == 0:
                 self._queue_for(None).put(opr)
             done.wait()
+        if SYNCS:
+            sync(var)
         check_vars((var,))
 
     def wait_all(self):
@@ -239,6 +242,8 @@ class ThreadedEngine:
                 self._all_done.wait()
                 self._waiting_all -= 1
             failures, self._failures = self._failures, []
+        if SYNCS:
+            sync(None)
         if failures:
             failures[0].raise_()
 

@@ -22,7 +22,7 @@ from .device import available, devices, get_device, missing_reason, runtimes
 from .fallback import fallback_report, host_fallback
 
 __all__ = ["backend_for", "available", "devices", "num_devices", "missing_reason",
-           "native_kernels", "fallback_report", "synchronize"]
+           "native_kernels", "fallback_report", "synchronize", "engine_sync"]
 
 _lock = threading.Lock()
 _table = None
@@ -64,6 +64,16 @@ def native_kernels():
     """Names of the kernels with an OpenCL implementation (the rest use the host fallback)."""
     kernel_table()
     return _native
+
+
+def engine_sync(var):
+    """The engine's wait hook (``engine/devsync.py``): drain the queue of ``var``'s device, or all."""
+    if var is None:
+        synchronize()
+        return
+    ctx = getattr(var, "ctx", None)
+    if ctx is not None and ctx.device_typeid == 2:
+        synchronize(ctx.device_id)
 
 
 def backend_for(device_id):
