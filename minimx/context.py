@@ -20,7 +20,7 @@ class Context:
     devtype2str = {1: "cpu", 2: "gpu", 3: "cpu_pinned", 5: "cpu_shared"}
     devstr2type = {"cpu": 1, "gpu": 2, "cpu_pinned": 3, "cpu_shared": 5}
     _default = threading.local()
-    __slots__ = ("device_typeid", "device_id", "_backend", "_old_ctx")
+    __slots__ = ("device_typeid", "device_id", "_backend")
 
     def __init__(self, device_type, device_id=0):
         if isinstance(device_type, Context):
@@ -33,7 +33,6 @@ class Context:
                 raise MXNetError(f"device_id must be a non-negative int, got {device_id!r}")
             self.device_typeid, self.device_id = self.devstr2type[device_type], device_id
         self._backend = None
-        self._old_ctx = None
 
     @property
     def device_type(self):
@@ -62,12 +61,17 @@ class Context:
     __repr__ = __str__
 
     def __enter__(self):
-        self._old_ctx = current_context()
+        # The previous default goes on a per-thread stack, not on self: arrays share their Context
+        # object, so nested ``with x.context:`` blocks often enter the same object twice.
+        stack = getattr(Context._default, "stack", None)
+        if stack is None:
+            stack = Context._default.stack = []
+        stack.append(current_context())
         Context._default.value = self
         return self
 
     def __exit__(self, *exc):
-        Context._default.value = self._old_ctx
+        Context._default.value = Context._default.stack.pop()
         return False
 
     def empty_cache(self):

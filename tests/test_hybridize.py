@@ -152,3 +152,23 @@ def test_every_layer_gives_the_same_values_and_gradients_hybridized(make, shape)
     np.testing.assert_allclose(b._out, a._out, rtol=1e-5, atol=1e-6)
     if shape is not None:
         np.testing.assert_allclose(b._xgrad, a._xgrad, rtol=1e-4, atol=1e-5)
+
+
+class _Linear(gluon.HybridBlock):
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        with self.name_scope():
+            self.w = self.params.get("w", shape=(4, 0), allow_deferred_init=True)
+
+    def hybrid_forward(self, F, x, w):
+        return F.FullyConnected(x, w, num_hidden=4, no_bias=True)
+
+
+@pytest.mark.parametrize("hybridize", [False, True])
+def test_custom_block_parameter_shapes_come_from_graph_inference(hybridize):
+    block = _Linear()
+    block.initialize(mx.init.One())
+    if hybridize:
+        block.hybridize()
+    assert block(mx.nd.ones((2, 7))).asnumpy().tolist() == [[7.0] * 4] * 2
+    assert block.w.shape == (4, 7)

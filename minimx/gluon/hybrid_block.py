@@ -89,12 +89,13 @@ class HybridBlock(Block):
     def infer_shape(self, *args):
         """Fill in the unknown (0/-1) dimensions of this Block's Parameters from the inputs.
 
-        Each built-in layer overrides this with its rule (``Dense``: the weight's second
-        dimension is the input's size). A custom HybridBlock with deferred Parameters overrides it
-        too, or gives its Parameters full shapes.
+        Built-in layers override this with their rule (``Dense``: the weight's second dimension is
+        the input's size). The default traces ``hybrid_forward`` into a graph and runs the graph's
+        shape inference, as MXNet does; it raises if a shape is still unknown.
         """
-        unknown = [p.name for p in self._reg_params.values() if p._deferred_init]
-        if unknown:
+        graph = CachedGraph(self, args)
+        if not graph.infer_parameter_shapes(list(_flatten_arrays(args))):
+            unknown = [p.name for p in self._reg_params.values() if p._deferred_init]
             raise MXNetError(
                 f"{self.__class__.__name__} '{self.name}': cannot infer the shapes of {unknown} from "
                 f"inputs of shapes {[a.shape for a in _flatten_arrays(args)]}. Give the Parameters "

@@ -5,7 +5,7 @@
 - ``array.py``: ``CLArray`` (a window of a pooled ``cl.Buffer``) and the storage functions.
 - kernel families, each a ``KERNELS`` dict: ``elemwise.py`` (C expressions), ``reduce.py``,
   ``gemm.py`` (tiled GEMM: dot, batch_dot, FullyConnected), ``nn.py`` (softmax, Activation,
-  optimizer updates).
+  optimizer updates), ``views.py`` (reshapes, windows, multi_sgd_update).
 - ``fallback.py``: every other kernel of the CPU table runs through THE HOST FALLBACK (copy to the
   host, CPU kernel, copy back, as one engine op). ``native_kernels()`` and
   ``fallback_report()`` say which is which.
@@ -40,9 +40,9 @@ def _with_fallback(native, fallback):
 
 def _build_table():
     from ..cpu import KERNELS as CPU_KERNELS
-    from . import elemwise, gemm, nn, reduce
+    from . import elemwise, gemm, nn, reduce, views
     native = {}
-    for family in (elemwise, reduce, gemm, nn):
+    for family in (elemwise, reduce, gemm, nn, views):
         native.update(family.KERNELS)
     table = {}
     for name, cpu_kernel in CPU_KERNELS.items():
