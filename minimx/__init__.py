@@ -14,6 +14,8 @@ from . import gluon
 from . import image
 from . import image as img
 from . import profiler
+from . import kvstore
+from . import kvstore as kv
 from .base import MXNetError
 from .context import Context, cpu, cpu_pinned, current_context, gpu, num_gpus
 
@@ -21,4 +23,4 @@ __version__ = "0.1.0"
 
 __all__ = ["autograd", "nd", "ndarray", "engine", "base", "MXNetError", "Context", "cpu", "gpu", "cpu_pinned",
            "current_context", "num_gpus", "random", "test_utils", "lr_scheduler",
-           "initializer", "init", "optimizer", "metric", "name", "gluon", "image", "img", "profiler"]
+           "initializer", "init", "optimizer", "metric", "name", "gluon", "image", "img", "profiler", "kvstore", "kv"]

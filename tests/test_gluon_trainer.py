@@ -396,7 +396,7 @@ def test_errors():
     with pytest.raises(mx.MXNetError, match="Unknown KVStore type"):
         gluon.Trainer(two.collect_params(), "sgd", kvstore="nonsense").step(1)
     with pytest.raises(mx.MXNetError, match="distributed"):
-        gluon.Trainer(two.collect_params(), "sgd", kvstore="dist_sync").step(1)
+        gluon.Trainer(two.collect_params(), "sgd", kvstore="dist_async").step(1)
 
 
 def test_fresh_grad_flag():

@@ -333,26 +333,23 @@ class Trainer:
 def _create_kvstore(kvstore, num_device, arg_arrays):
     """``(kvstore or None, update_on_kvstore)`` as MXNet's ``model._create_kvstore`` decides them.
 
-    NB: minimx has no ``mx.kv`` yet; a 'device'/'local' string gets `_LocalKVStore`, which does
-    what MXNet's single-machine KVStore does for dense arrays. An object with the KVStore methods
-    (``type``, ``is_capable``, ``broadcast``, ``pushpull``, ``set_optimizer``, ...) is used as is.
+    A name is given to ``mx.kv.create`` ('device', 'local', 'dist_sync', ...); a KVStore (or an
+    object with the KVStore methods ``type``, ``is_capable``, ``broadcast``, ``pushpull``, ...) is
+    used as is.
     """
+    from .. import kvstore as kvs       # here, not at the top: the seam stays in this function
     update_on_kvstore = config.update_on_kvstore()
     if kvstore is None:
         kv = None
     elif isinstance(kvstore, str):
         if num_device == 1 and "dist" not in kvstore:
             kv = None          # one context, one machine: nothing to synchronise
-        elif kvstore.startswith(("local", "device")):
-            kv = _LocalKVStore(kvstore)
+        else:
+            kv = kvs.create(kvstore)
             if kvstore == "local" and max(a.size for a in arg_arrays.values()) > 16 * 1024 * 1024:
                 update_on_kvstore = False
-        elif "dist" in kvstore:
-            raise MXNetError(f"kvstore {kvstore!r}: distributed training needs mx.kv, which minimx "
-                             "does not have yet. Use kvstore='device' on one machine.")
-        else:
-            raise MXNetValueError(f"Unknown KVStore type {kvstore!r}: use 'device', 'local' or None")
-    elif all(hasattr(kvstore, m) for m in ("type", "is_capable", "broadcast", "pushpull")):
+    elif isinstance(kvstore, kvs.KVStoreBase) or all(
+            hasattr(kvstore, m) for m in ("type", "is_capable", "broadcast", "pushpull")):
         kv = kvstore
     else:
         raise MXNetTypeError("kvstore must be KVStore, str or None")

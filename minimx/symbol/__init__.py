@@ -10,6 +10,8 @@
 ``HybridBlock.hybridize()`` builds these graphs from ``hybrid_forward(F=mx.sym, ...)``.
 """
 from . import _internal, contrib, linalg, random
+from .creation import (arange, eye, full, histogram, hypot, linspace, maximum, minimum, ones, pow,
+                       power, split_v2, zeros)
 from .executor import Executor
 from .json_io import fromjson, load, load_json
 from .symbol import Group, Symbol, Variable, var
@@ -97,4 +99,5 @@ from .gen_rnn import (  # noqa: F401
 # END generated imports
 
 __all__ = ["Symbol", "Variable", "var", "Group", "load", "fromjson", "load_json", "Executor",
-           "contrib", "linalg", "random"]
+           "contrib", "linalg", "random", "zeros", "ones", "full", "arange", "linspace", "eye",
+           "maximum", "minimum", "pow", "power", "hypot", "histogram", "split_v2"]

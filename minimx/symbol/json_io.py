@@ -15,6 +15,7 @@ strings (``'(5, 5)'``, ``'True'``); variables keep ``__shape__``, ``__dtype__``,
 Older files say ``attr`` or ``param`` instead of ``attrs``; both load.
 """
 import json
+import os
 
 import numpy as np
 
@@ -93,17 +94,81 @@ def load_json(json_str):
     return fromjson(json_str)
 
 
+def _bad(message):
+    return MXNetError(f"invalid symbol JSON: {message}")
+
+
+def _entry(value, where, count, nodes_before):
+    """Check one ``[node, output, version]`` entry; returns ``(node index, output index)``.
+
+    ``nodes_before`` is how many nodes precede the one that uses it: an input must name an earlier
+    node (MXNet writes inputs first), so an entry that points forward, at itself or out of range is
+    refused, and no graph read here can hold a cycle.
+    """
+    if not isinstance(value, list) or not 2 <= len(value) <= 3 or \
+            any(type(v) is not int for v in value):
+        raise _bad(f"{where} is {_short(value)}; expected [node index, output index, version] "
+                   "of ints")
+    src, out = value[0], value[1]
+    if not 0 <= src < nodes_before:
+        what = "a later node or itself (a cycle, or nodes out of order)" if 0 <= src < count \
+            else "no node"
+        raise _bad(f"{where} refers to node {src}, {what}; the graph has {count} nodes and an "
+                   f"input must be one of the nodes 0..{nodes_before - 1} before it")
+    return src, out
+
+
+def _short(value, limit=80):
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _node_attrs(spec, i):
+    raw = spec.get("attrs", spec.get("attr", spec.get("param", {}))) or {}
+    if not isinstance(raw, dict) or any(not isinstance(k, str) or not isinstance(v, str)
+                                        for k, v in raw.items()):
+        raise _bad(f"node {i} has attributes {_short(raw)}; expected an object of strings")
+    return raw
+
+
 def fromjson(json_str):
-    """The Symbol a JSON string describes."""
+    """The Symbol a JSON string describes.
+
+    Everything read is checked before use: a file that is not MXNet's symbol JSON (truncated,
+    hand-edited, hostile) raises MXNetError naming the node and field, never a bare KeyError or
+    IndexError, and cannot make the reader loop or recurse without end.
+    """
+    if isinstance(json_str, (bytes, bytearray)):
+        try:
+            json_str = bytes(json_str).decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise MXNetError(f"not a symbol JSON string: {e}") from None
+    if not isinstance(json_str, str):
+        raise TypeError(f"fromjson expects a JSON string, got {type(json_str).__name__}")
     try:
         graph = json.loads(json_str)
-    except ValueError as e:
+    except (ValueError, RecursionError) as e:   # RecursionError: nesting deeper than the stack
         raise MXNetError(f"not a symbol JSON string: {e}") from None
+    if not isinstance(graph, dict) or not isinstance(graph.get("nodes"), list) or \
+            not isinstance(graph.get("heads"), list):
+        raise _bad("expected an object with a list of 'nodes' and a list of 'heads', got "
+                   + _short(graph if not isinstance(graph, dict) else sorted(graph)))
+    specs = graph["nodes"]
+    count = len(specs)
     built = []
-    for i, spec in enumerate(graph["nodes"]):
-        raw = spec.get("attrs", spec.get("attr", spec.get("param", {}))) or {}
+    for i, spec in enumerate(specs):
+        if not isinstance(spec, dict) or not isinstance(spec.get("op"), str) or \
+                not isinstance(spec.get("name"), str):
+            raise _bad(f"node {i} is {_short(spec)}; expected an object with string 'op' and "
+                       "'name'")
+        raw = _node_attrs(spec, i)
         name = spec["name"]
+        inputs = spec.get("inputs", [])
+        if not isinstance(inputs, list):
+            raise _bad(f"node {i} ('{name}') has inputs {_short(inputs)}; expected a list")
         if spec["op"] == "null":
+            if inputs:
+                raise _bad(f"node {i} ('{name}') is a variable (op 'null') but has inputs")
             built.append(Node(None, name, extra=raw))
             continue
         try:
@@ -114,13 +179,47 @@ def fromjson(json_str):
         known = set(op.param_names)
         params = {k: v for k, v in raw.items() if k in known}
         extra = {k: v for k, v in raw.items() if k not in known}   # __attrs__, cudnn_tune, ...
-        inputs = [(built[src], out) for src, out, *_ in spec["inputs"]]
-        node = Node(op, name, params, inputs, extra=extra)
+        links = []
+        for k, value in enumerate(inputs):
+            src, out = _entry(value, f"input {k} of node {i} ('{name}')", count, i)
+            links.append((built[src], _check_output(built[src], src, out,
+                                                    f"input {k} of node {i} ('{name}')")))
+        try:
+            node = Node(op, name, params, links, extra=extra)
+        except MXNetError:
+            raise
+        except Exception as e:   # a parser's ValueError, or worse, on hostile attribute text
+            raise _bad(f"node {i} ('{name}', op {op.name}): cannot read its attributes "
+                       f"{_short(params)}: {type(e).__name__}: {e}") from None
         built.append(node)
-    return Symbol([(built[n], out) for n, out, *_ in graph["heads"]])
+    heads = []
+    for k, value in enumerate(graph["heads"]):
+        src, out = _entry(value, f"head {k}", count, count)
+        heads.append((built[src], _check_output(built[src], src, out, f"head {k}")))
+    if not heads:
+        raise _bad("the graph has no heads (outputs)")
+    return Symbol(heads)
+
+
+def _check_output(node, index, out, where):
+    """``out`` if node `index` has that output (counting hidden ones, as MXNet's JSON does)."""
+    n = total_outputs(node.op, node.parsed) if node.op is not None else 1
+    if not 0 <= out < n:
+        raise _bad(f"{where} asks for output {out} of node {index} ('{node.name}'), which has "
+                   f"{n} output{'s' if n != 1 else ''}")
+    return out
 
 
 def load(fname):
     """Load a symbol saved by ``sym.save`` (or by MXNet)."""
-    with open(fname) as f:
-        return fromjson(f.read())
+    if not isinstance(fname, (str, os.PathLike)):
+        raise TypeError(f"fname must be a str, got {type(fname).__name__}")
+    try:
+        with open(fname, "rb") as f:
+            text = f.read()
+    except OSError as err:
+        raise MXNetError(f"cannot open symbol file {os.fspath(fname)!r}: {err.strerror}") from err
+    try:
+        return fromjson(text)
+    except MXNetError as err:
+        raise MXNetError(f"{os.fspath(fname)}: {err}") from None

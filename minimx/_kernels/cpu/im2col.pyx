@@ -76,9 +76,11 @@ cdef inline void _valid(Py_ssize_t n, Py_ssize_t o, Py_ssize_t s, Py_ssize_t off
         hi[0] = lo[0]
 
 
-cdef void _im2col_channel(const floating* img, floating* col, Geom g, Py_ssize_t c) noexcept nogil:
+cdef void _im2col_channel(const floating* img, floating* col, Geom g, Py_ssize_t c,
+                          Py_ssize_t ld) noexcept nogil:
+    """Channel ``c`` of one image into its rows of ``col``, whose rows are ``ld`` apart (``ld`` is
+    the grid size for one image; ``nb`` times it when the columns of ``nb`` images sit side by side)."""
     cdef Py_ssize_t i, j, l, od, oh, ow, row, idd, ih, off_w, lo, hi
-    cdef Py_ssize_t L = g.OD * g.OH * g.OW
     cdef floating* dst
     cdef const floating* src
     for i in range(g.kd):
@@ -91,7 +93,7 @@ cdef void _im2col_channel(const floating* img, floating* col, Geom g, Py_ssize_t
                     idd = od * g.sd - g.pd + i * g.dd
                     for oh in range(g.OH):
                         ih = oh * g.sh - g.ph + j * g.dh
-                        dst = col + row * L + (od * g.OH + oh) * g.OW
+                        dst = col + row * ld + (od * g.OH + oh) * g.OW
                         if idd < 0 or idd >= g.D or ih < 0 or ih >= g.H or hi == lo:
                             memset(dst, 0, g.OW * sizeof(floating))
                             continue
@@ -107,9 +109,9 @@ cdef void _im2col_channel(const floating* img, floating* col, Geom g, Py_ssize_t
                             memset(dst + hi, 0, (g.OW - hi) * sizeof(floating))
 
 
-cdef void _col2im_channel(const floating* col, floating* img, Geom g, Py_ssize_t c) noexcept nogil:
+cdef void _col2im_channel(const floating* col, floating* img, Geom g, Py_ssize_t c,
+                          Py_ssize_t ld) noexcept nogil:
     cdef Py_ssize_t i, j, l, od, oh, ow, row, idd, ih, off_w, lo, hi
-    cdef Py_ssize_t L = g.OD * g.OH * g.OW
     cdef const floating* src
     cdef floating* dst
     memset(img + c * g.D * g.H * g.W, 0, g.D * g.H * g.W * sizeof(floating))
@@ -129,7 +131,7 @@ cdef void _col2im_channel(const floating* col, floating* img, Geom g, Py_ssize_t
                         ih = oh * g.sh - g.ph + j * g.dh
                         if ih < 0 or ih >= g.H:
                             continue
-                        src = col + row * L + (od * g.OH + oh) * g.OW
+                        src = col + row * ld + (od * g.OH + oh) * g.OW
                         dst = img + ((c * g.D + idd) * g.H + ih) * g.W
                         for ow in range(lo, hi):
                             dst[ow * g.sw + off_w] += src[ow]
@@ -145,27 +147,51 @@ cdef Geom _geom(Py_ssize_t[::1] v):
 
 def _im2col(const floating[::1] img, floating[::1] col, Py_ssize_t[::1] geom, int nthreads):
     cdef Geom g = _geom(geom)
-    cdef Py_ssize_t c
+    cdef Py_ssize_t c, L = g.OD * g.OH * g.OW
     with nogil:
         if nthreads > 1:
             for c in prange(g.C, num_threads=nthreads, schedule="static"):
-                _im2col_channel(&img[0], &col[0], g, c)
+                _im2col_channel(&img[0], &col[0], g, c, L)
         else:
             for c in range(g.C):
-                _im2col_channel(&img[0], &col[0], g, c)
+                _im2col_channel(&img[0], &col[0], g, c, L)
 
 
 def _col2im(const floating[::1] col, floating[::1] img, Py_ssize_t[::1] geom, int nthreads):
     cdef Geom g = _geom(geom)
-    cdef Py_ssize_t c
+    cdef Py_ssize_t c, L = g.OD * g.OH * g.OW
     # Each channel writes only its own image plane, so channels may run in parallel.
     with nogil:
         if nthreads > 1:
             for c in prange(g.C, num_threads=nthreads, schedule="static"):
-                _col2im_channel(&col[0], &img[0], g, c)
+                _col2im_channel(&col[0], &img[0], g, c, L)
         else:
             for c in range(g.C):
-                _col2im_channel(&col[0], &img[0], g, c)
+                _col2im_channel(&col[0], &img[0], g, c, L)
+
+
+def _im2col_batch(const floating[::1] data, floating[::1] col, Py_ssize_t[::1] geom,
+                  Py_ssize_t n0, Py_ssize_t n1):
+    """Images ``n0 .. n1-1`` of a batch (flat) side by side in ``col`` ``(K, (n1 - n0) * L)``."""
+    cdef Geom g = _geom(geom)
+    cdef Py_ssize_t n, c, L = g.OD * g.OH * g.OW, size = g.C * g.D * g.H * g.W
+    cdef Py_ssize_t ld = (n1 - n0) * L
+    with nogil:
+        for n in range(n0, n1):
+            for c in range(g.C):
+                _im2col_channel(&data[0] + n * size, &col[0] + (n - n0) * L, g, c, ld)
+
+
+def _col2im_batch(const floating[::1] col, floating[::1] out, Py_ssize_t[::1] geom,
+                  Py_ssize_t n0, Py_ssize_t n1):
+    """The inverse of `_im2col_batch`: images ``n0 .. n1-1`` of ``out`` (flat) from ``col``."""
+    cdef Geom g = _geom(geom)
+    cdef Py_ssize_t n, c, L = g.OD * g.OH * g.OW, size = g.C * g.D * g.H * g.W
+    cdef Py_ssize_t ld = (n1 - n0) * L
+    with nogil:
+        for n in range(n0, n1):
+            for c in range(g.C):
+                _col2im_channel(&col[0] + (n - n0) * L, &out[0] + n * size, g, c, ld)
 
 
 # -- Python-level helpers ----------------------------------------------------------------------

@@ -20,3 +20,10 @@ __all__ += ["Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose", "Conv2DTranspose",
 __all__ += ["MaxPool1D", "MaxPool2D", "MaxPool3D", "AvgPool1D", "AvgPool2D", "AvgPool3D",
             "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalMaxPool3D", "GlobalAvgPool1D",
             "GlobalAvgPool2D", "GlobalAvgPool3D", "ReflectionPad2D"]
+
+# MXNet's gluon.nn also exposes the block classes themselves.
+from ..block import Block  # noqa: E402
+from ..hybrid_block import HybridBlock  # noqa: E402
+from ..symbol_block import SymbolBlock  # noqa: E402
+
+__all__ += ["Block", "HybridBlock", "SymbolBlock"]
