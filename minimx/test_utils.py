@@ -524,3 +524,15 @@ def check_consistency(sym, ctx_list, scale=1.0, grad_req="write", arg_params=Non
                 if name in gt:
                     compare(i, name, x.grad.asnumpy())
     return gt
+
+
+# The graph half (check_symbolic_forward/backward, simple_forward, ...) lives in its own file.
+from .test_utils_symbolic import (  # noqa: E402
+    assert_allclose, assert_almost_equal_ignore_nan, check_gluon_hybridize_consistency,
+    check_symbolic_backward, check_symbolic_forward, collapse_sum_like, compare_ndarray_tuple,
+    getenv, list_gpus, new_orthonormal_matrix_2d, numeric_grad, retry, same_array, setenv,
+    simple_forward, var_check,
+)
+from . import test_utils_symbolic as _symbolic  # noqa: E402
+
+__all__ += _symbolic.__all__
