@@ -1,5 +1,6 @@
 """The public API: generated wrappers are up to date, MXNet's everyday names exist, nothing is exec'd."""
 import inspect
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -56,7 +57,7 @@ def test_every_public_nd_function_has_a_docstring():
 def test_no_exec_or_star_imports_in_the_package():
     for path in (ROOT / "minimx").rglob("*.py"):
         text = path.read_text()
-        assert "exec(" not in text, f"{path} uses exec"
+        assert not re.search(r"(?<![\w.])exec\(", text), f"{path} uses exec"
         assert "import *" not in text, f"{path} uses a star import"
 
 
