@@ -11,6 +11,8 @@ from . import name
 from . import symbol
 from . import symbol as sym
 from . import gluon
+from . import visualization
+from . import visualization as viz
 from . import image
 from . import image as img
 from . import profiler
