@@ -10,6 +10,7 @@ from .symbol_block import SymbolBlock
 from .trainer import Trainer
 from . import utils
 from . import model_zoo
+from . import contrib
 from .. import data
 
 # mx.gluon.data *is* minimx.data (its own layer, below gluon); register it and its submodules under
@@ -20,4 +21,4 @@ for _name, _module in list(sys.modules.items()):
 del _name, _module
 
 __all__ = ["Trainer", "utils", "Block", "HybridBlock", "Parameter", "Constant", "ParameterDict",
-           "DeferredInitializationError", "SymbolBlock", "nn", "rnn", "loss", "model_zoo", "data"]
+           "DeferredInitializationError", "SymbolBlock", "nn", "rnn", "loss", "model_zoo", "contrib", "data"]
