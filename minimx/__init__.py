@@ -8,6 +8,7 @@ from . import initializer, lr_scheduler
 from . import initializer as init
 from . import test_utils
 from . import name
+from .attribute import AttrScope
 from . import symbol
 from . import symbol as sym
 from . import gluon
@@ -25,4 +26,4 @@ __version__ = "0.1.0"
 
 __all__ = ["autograd", "nd", "ndarray", "engine", "base", "MXNetError", "Context", "cpu", "gpu", "cpu_pinned",
            "current_context", "num_gpus", "random", "test_utils", "lr_scheduler",
-           "initializer", "init", "optimizer", "metric", "name", "gluon", "image", "img", "profiler", "kvstore", "kv"]
+           "initializer", "init", "optimizer", "metric", "name", "AttrScope", "gluon", "image", "img", "profiler", "kvstore", "kv"]

@@ -8,7 +8,7 @@ PKG = Path(__file__).resolve().parents[1] / "minimx"
 
 # Layer of each top-level part of the package; a module may import its own layer or lower ones.
 LAYERS = {
-    "base": 0, "config": 0, "threads": 0, "name": 0,
+    "base": 0, "config": 0, "threads": 0, "name": 0, "attribute": 0,
     "engine": 1, "_kernels": 1,
     "context": 2, "ops": 2,
     "ndarray": 3,

@@ -128,3 +128,24 @@ def test_output_count_table_agrees_with_the_shape_rules(op, attrs_i, data):
     computed = len(shapes) if isinstance(shapes, list) else 1
     visible = op.num_visible(attrs) if op.num_visible else computed
     assert num_outputs(op, attrs) == visible
+
+
+def test_attr_scope_and_attributes_follow_mxnet():
+    with mx.AttrScope(ctx_group="dev1"):
+        v = mx.sym.var("v")
+        w = v * 2
+    assert v.list_attr() == {"__ctx_group__": "dev1", "ctx_group": "dev1"}
+    assert w.list_attr() == {"scalar": "2", "__ctx_group__": "dev1", "ctx_group": "dev1"}
+    assert w.attr("ctx_group") == "dev1"
+    assert mx.sym.var("a", attr={"mood": "angry"}).list_attr() == {"mood": "angry"}
+    with pytest.raises(mx.MXNetError, match="foo"):
+        with mx.AttrScope(foo="bar"):
+            mx.sym.var("q") * 2
+
+
+def test_compose_replaces_variables():
+    x, y = mx.sym.var("x"), mx.sym.var("y")
+    net = mx.sym.FullyConnected(x, num_hidden=3, name="fc")
+    composed = net(x=mx.sym.Activation(y, act_type="relu", name="act"))
+    assert composed.list_arguments() == ["y", "fc_weight", "fc_bias"] and composed.name == "fc"
+    assert net.list_arguments() == ["x", "fc_weight", "fc_bias"]

@@ -10,6 +10,7 @@ Nothing runs when a graph is built. ``infer_shape`` walks it with each op's shap
 (``json_io.py``), and ``HybridBlock.hybridize`` builds one by calling ``hybrid_forward`` with
 ``F = mx.sym``.
 """
+from .. import attribute as _attribute
 from .. import name as _name
 from ..base import MXNetError, numeric_types
 from ..ops import get_op
@@ -186,14 +187,45 @@ class Symbol:
         return Symbol(node.inputs) if node.inputs else None
 
     def attr(self, key):
-        """An attribute of the single node behind this symbol (``'__shape__'``, ``'num_hidden'``)."""
+        """An attribute of the single node behind this symbol (``'__shape__'``, ``'num_hidden'``);
+        ``ctx_group`` finds ``__ctx_group__`` too, as in MXNet."""
         node = self._outputs[0][0]
-        value = node.extra.get(key, node.attrs.get(key))
-        return None if value is None else str(value)
+        for k in (key, "__%s__" % key):
+            value = node.extra.get(k, node.attrs.get(k))
+            if value is not None:
+                return str(value)
+        return None
 
-    def list_attr(self):
+    def list_attr(self, recursive=False):
+        """The node's attributes; a ``__key__`` attribute is listed as ``key`` too (MXNet does)."""
         node = self._outputs[0][0]
-        return {k: str(v) for k, v in {**node.attrs, **node.extra}.items()}
+        out = {k: str(v) for k, v in {**node.attrs, **node.extra}.items()}
+        out.update({k[2:-2]: v for k, v in list(out.items())
+                    if k.startswith("__") and k.endswith("__")})
+        return out
+
+    def __call__(self, *args, **kwargs):
+        """Compose: a copy of the graph with variables replaced, ``net(data=other_symbol)``."""
+        if args:
+            raise MXNetError("Symbol composition takes keyword arguments (variable name = symbol)")
+        for k, v in kwargs.items():
+            if not isinstance(v, Symbol) or len(v) != 1:
+                raise TypeError(f"compose: '{k}' must be a single-output Symbol")
+        replace = {k: v._outputs[0] for k, v in kwargs.items()}
+        copies = {}
+
+        def copy(entry):
+            node, i = entry
+            if node.is_variable and node.name in replace:
+                return replace[node.name]
+            if id(node) not in copies:
+                new = Node.__new__(Node)
+                new.op, new.name, new.attrs, new.parsed = node.op, node.name, node.attrs, node.parsed
+                new.num_outputs, new.extra = node.num_outputs, node.extra
+                new.inputs = [copy(e) for e in node.inputs]
+                copies[id(node)] = new
+            return (copies[id(node)], i)
+        return Symbol([copy(e) for e in self._outputs])
 
     def attr_dict(self):
         return {n.name: {k: str(v) for k, v in {**n.attrs, **n.extra}.items()}
@@ -355,7 +387,7 @@ def var(name, attr=None, shape=None, lr_mult=None, wd_mult=None, dtype=None, ini
     """
     if not isinstance(name, str):
         raise TypeError("Expect a string for variable `name`")
-    extra = dict(attr or {})
+    extra = _attribute.current().get(attr)
     if shape is not None:
         extra["__shape__"] = str(tuple(shape))
     if lr_mult is not None:
@@ -416,6 +448,9 @@ def make_symbol(op, inputs, attrs, name=None, input_names=None, hint=None, attr=
     ``<name>_<input>`` (``fullyconnected0_weight``), as MXNet does; an optional one is dropped.
     """
     attrs = {k: v for k, v in attrs.items() if v is not None or k in ("axis",)}
+    scoped = _attribute.current().get(attr)       # mx.AttrScope: dunder keys are node attributes
+    attr = {k: v for k, v in scoped.items() if k.startswith("__")}
+    attrs.update({k: v for k, v in scoped.items() if not k.startswith("__")})
     name = _name.current().get(name, hint or op.name.lower())
     entries = []
     names = input_names or op.inputs
