@@ -26,4 +26,5 @@ __version__ = "0.1.0"
 
 __all__ = ["autograd", "nd", "ndarray", "engine", "base", "MXNetError", "Context", "cpu", "gpu", "cpu_pinned",
            "current_context", "num_gpus", "random", "test_utils", "lr_scheduler",
-           "initializer", "init", "optimizer", "metric", "name", "AttrScope", "gluon", "image", "img", "profiler", "kvstore", "kv"]
+           "initializer", "init", "optimizer", "metric", "name", "AttrScope", "gluon", "image", "img", "profiler", "kvstore", "kv",
+           "symbol", "sym", "visualization", "viz"]
