@@ -104,6 +104,8 @@ def test_default_context_block():
 
 
 def test_gpu_without_opencl_is_a_clear_error():
+    if mx.num_gpus() > 0:
+        pytest.skip("an OpenCL device is present (tests/test_opencl_*.py cover it)")
     with pytest.raises(mx.MXNetError, match="OpenCL"):
         mx.nd.zeros((2,), ctx=mx.gpu(0))
 
