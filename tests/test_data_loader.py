@@ -305,3 +305,22 @@ def test_workers_run_ndarray_ops(data, kw):
     np.testing.assert_array_equal(np.concatenate([b[0] for b in got]), X * 2)
     nd = within(60, epoch, DataLoader(ArrayDataset(mx.nd.array(X), y), batch_size=8, **kw))
     np.testing.assert_array_equal(np.concatenate([b[0] for b in nd]), X)
+
+
+@pytest.mark.parametrize("make", [
+    lambda i: np.array(i, dtype=np.float32),                              # 0-d arrays
+    lambda i: np.full((2, 3), i, dtype=np.float16),
+    lambda i: (np.full(2, i, dtype=np.int32), [i, i + 1], float(i)),      # mixed fields
+    lambda i: (mx.nd.full((2,), i), i),                                    # NDArray samples
+], ids=["0d", "float16", "mixed", "ndarray"])
+def test_worker_batches_equal_default_batchify(make):
+    ds = mx.gluon.data.SimpleDataset([make(i) for i in range(9)])
+    want = list(DataLoader(ds, batch_size=4))
+    got = within(60, list, DataLoader(ds, batch_size=4, num_workers=2))
+    for w, g in zip(want, got):
+        w, g = (w, g) if isinstance(w, list) else ([w], [g])
+        for a, b in zip(w, g):
+            a, b = (a, b) if isinstance(a, list) else ([a], [b])
+            for x, z in zip(a, b):
+                assert x.dtype == z.dtype and x.shape == z.shape
+                np.testing.assert_array_equal(x.asnumpy(), z.asnumpy())

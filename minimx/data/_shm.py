@@ -19,6 +19,10 @@ Steps of ``pack(batch, path, cache)`` (in the worker):
 2. Map the slot (growing its file if the batch does not fit), copy the arrays in.
 3. Return ``(path, size, skeleton)``: a few hundred bytes to send.
 
+Two variants skip a copy by writing the batch straight into the slot: ``pack_gather`` (a numpy
+ArrayDataset: one fancy index per array) and ``pack_default`` (``default_batchify_fn`` of numpy
+samples: one concatenate per field).
+
 ``Slots.unpack(path, size, skeleton)`` (in the main process) rebuilds the batch with NDArrays (or
 numpy arrays, where the worker's batch had numpy arrays) over the mapping.
 """
@@ -149,7 +153,11 @@ def pack_default(samples, path, cache):
     if size:
         mm = _mapped(path, size, cache)
         for ref, field in direct:
-            np.stack(field, out=np.ndarray(ref.shape, ref.dtype, buffer=mm, offset=ref.offset))
+            out = np.ndarray(ref.shape, ref.dtype, buffer=mm, offset=ref.offset)
+            if out.ndim > 1:    # (n, s0, ...) seen as (n * s0, ...): concatenate beats np.stack
+                np.concatenate(field, axis=0, out=out.reshape((-1,) + ref.shape[2:]))
+            else:
+                out[...] = field
         for ref, values in rest:
             np.copyto(np.ndarray(values.shape, values.dtype, buffer=mm, offset=ref.offset), values)
     return path, size, refs[0] if single else refs

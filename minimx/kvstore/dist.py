@@ -15,12 +15,17 @@ over every worker's batch, scaled by ``rescale_grad`` = 1 / one worker's batch s
 MPI's allreduce and no servers. ``dist_async`` (servers applying each worker's push as it comes)
 has no honest allreduce equivalent and is not provided.
 
-Communication is an engine op: the allreduce of a key runs on an engine worker as soon as the
-key's gradient is ready, while the Python thread goes on pushing (in ``gluon.Trainer``, while
-backward still computes other gradients). MPI needs every rank to call collectives in the same
-order, so every communication op writes one shared engine variable: the engine then runs them in
-push order, which is the same on every rank because every rank runs the same program.
+Communication is an engine op: the allreduce of a key runs on an engine worker once the key's
+gradient is ready, and the Python thread goes on pushing instead of waiting. MPI needs every rank
+to call collectives in the same order, so every communication op writes one shared engine
+variable: the engine then runs them in push order, which is the same on every rank because every
+rank runs the same program. NB: ``gluon.Trainer`` pushes parameter 0 first, whose gradient
+backward computes last, so in practice communication overlaps the optimizer updates and the next
+pushes more than backward itself (MXNet orders by ``priority``, which minimx ignores).
 """
+import sys
+import time
+
 import numpy as np
 
 from ..base import MXNetError
@@ -56,6 +61,26 @@ class DistKVStore(KVStore):
         super().__init__(name)
         self._mpi, self._comm = mpi_comm()
         self._comm_var = new_var()       # written by every collective: keeps them in push order
+        if self._comm.Get_size() > 1:
+            _abort_all_on_crash(self._comm)
+
+    timeout = 300.0
+    """Seconds a collective waits for the other ranks before it aborts them all (a rank that
+    died or stopped early would otherwise leave the others waiting forever)."""
+
+    def _wait(self, request, what):
+        """Wait for a nonblocking collective, polling so that a dead peer cannot hang us."""
+        deadline, pause = time.monotonic() + self.timeout, 1e-5
+        while not request.Test():
+            if time.monotonic() > deadline:
+                sys.stderr.write(f"minimx kvstore: rank {self.rank} waited {self.timeout:.0f} s "
+                                 f"for the other ranks in {what}; one of them died or stopped "
+                                 "calling the kvstore. Aborting all ranks (raise kv.timeout for "
+                                 "steps this slow).\n")
+                sys.stderr.flush()
+                self._comm.Abort(1)
+            time.sleep(pause)
+            pause = min(pause * 2, 5e-4)   # short naps: latency matters more than a few wakeups
 
     @property
     def rank(self):
@@ -79,12 +104,16 @@ class DistKVStore(KVStore):
         view, shape = stored._data, stored.shape
 
         def bcast():
-            shapes = comm.allgather(shape)
-            if any(s != shapes[0] for s in shapes):
+            mine = np.full(8, -1, np.int64)
+            mine[:len(shape[:8])] = shape[:8]
+            shapes = np.empty((comm.Get_size(), 8), np.int64)
+            self._wait(comm.Iallgather(mine, shapes), f"init of key {key!r}")
+            if (shapes != shapes[0]).any():
                 raise MXNetError(f"kvstore init of key {key!r}: the ranks' shapes differ "
-                                 f"({shapes}); every worker must build the same model")
+                                 f"({[tuple(s[s >= 0]) for s in shapes]}); every worker must "
+                                 "build the same model")
             buf = np.ascontiguousarray(backend.to_numpy(view))
-            comm.Bcast(buf, root=0)
+            self._wait(comm.Ibcast(buf, root=0), f"init of key {key!r}")
             backend.from_numpy(buf, view)
 
         self._collective("kvstore_broadcast", bcast, (), (stored,), stored.context)
@@ -99,7 +128,7 @@ class DistKVStore(KVStore):
         def allreduce():
             send = np.ascontiguousarray(src_backend.to_numpy(src))
             recv = np.empty_like(send)
-            comm.Allreduce(send, recv, op=mpi.SUM)
+            self._wait(comm.Iallreduce(send, recv, op=mpi.SUM), f"push of key {key!r}")
             src_backend.from_numpy(recv, dst)
 
         self._collective("kvstore_allreduce", allreduce, (merged,), (total,), merged.context)
@@ -107,8 +136,26 @@ class DistKVStore(KVStore):
 
     def barrier(self):
         """Block until every rank has reached this point (and its earlier collectives ran)."""
-        comm = self._comm
-        push(comm.Barrier, (), (self._comm_var,), None, "kvstore_barrier", False)
+        def barrier():
+            self._wait(self._comm.Ibarrier(), "barrier")
+        push(barrier, (), (self._comm_var,), None, "kvstore_barrier", False)
         wait_for_var(self._comm_var)
 
     _barrier = barrier
+
+
+def _abort_all_on_crash(comm):
+    """Make an uncaught exception on this rank abort every rank (``MPI_Abort``), rather than leave
+    the others waiting in a collective for an answer that never comes."""
+    previous = sys.excepthook
+    if getattr(previous, "_minimx_abort", False):
+        return
+
+    def hook(kind, value, tb):
+        previous(kind, value, tb)
+        sys.stderr.write(f"minimx kvstore: rank {comm.Get_rank()} failed; aborting all ranks\n")
+        sys.stderr.flush()
+        comm.Abort(1)
+
+    hook._minimx_abort = True
+    sys.excepthook = hook

@@ -13,8 +13,9 @@ Every step is an engine op (copies and adds through ``invoke``), so nothing here
 engine orders each step after the ops that wrote its inputs.
 
 ``'local'`` (and ``'dist_sync'``) keep the stored values on ``mx.cpu()``; ``'device'`` (and
-``'dist_device_sync'``) keep each on the context of the first value it was initialised with. NB: MXNet's ``'device'`` merges on GPUs with peer-to-peer
-copies; minimx copies through its context's backend.
+``'dist_device_sync'``) keep each on the context of the first value it was initialised with.
+NB: MXNet's ``'device'`` merges on GPUs with peer-to-peer copies; minimx copies through its
+context's backend.
 """
 from .. import optimizer as opt
 from ..base import MXNetError

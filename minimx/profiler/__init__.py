@@ -21,210 +21,16 @@ The file is the Chrome trace-event format (JSON object form): ``{"traceEvents": 
 (``i``) and metadata (``M``) events; timestamps in microseconds since the epoch.
 """
 import json
-import threading
-import time
 
-from .. import engine as _engine
 from ..base import MXNetError
-from ..ndarray.ndarray import MXNetValueError
+from . import state
+from .objects import Counter, Domain, Event, Frame, Marker, Task
+from .state import _AssertionError, pause, resume, set_config, set_state
+from .state import _reset  # noqa: F401 - tests start from a clean profiler
 
 __all__ = ["set_config", "set_state", "pause", "resume", "dump", "dumps", "Domain", "Task",
            "Frame", "Event", "Counter", "Marker", "plot_timeline", "profiler_set_config",
            "profiler_set_state", "dump_profile"]
-
-# set_config's arguments and MXNet's defaults.
-_DEFAULTS = {"filename": "profile.json", "profile_all": False, "profile_symbolic": True,
-             "profile_imperative": False, "profile_memory": False, "profile_api": False,
-             "continuous_dump": False, "dump_period": 1.0, "aggregate_stats": False,
-             "profile_process": "worker"}
-_config = dict(_DEFAULTS)
-_lock = threading.Lock()
-_running = False        # set_state('run') and not stopped
-_paused = False
-_ever_ran = False
-_events = []            # trace events (dicts) recorded so far
-_stats = {}             # category -> name -> [count, total ms, min ms, max ms]
-_rows = {}              # (process name, thread name) -> (pid, tid)
-# perf_counter is precise but has an arbitrary zero; this puts trace timestamps on the epoch.
-_EPOCH = time.time() - time.perf_counter()
-
-
-class _KeyError(MXNetError, KeyError):
-    """Raised where MXNet raises a KeyError (an unknown state)."""
-
-
-class _AssertionError(MXNetError, AssertionError):
-    """Raised where MXNet's profiler fails an ``assert``."""
-
-
-# ---- configuration and state ---------------------------------------------------------------------
-def set_config(**kwargs):
-    """Configure the profiler (keyword arguments only).
-
-    Parameters
-    ----------
-    filename : str, default 'profile.json'
-        Where `dump` writes the trace.
-    profile_all : bool, default False
-        Turn on every kind of profiling.
-    profile_symbolic, profile_imperative : bool, default True, False
-        Record operators. NB: minimx runs hybridized graphs through the same ``invoke`` as
-        imperative calls, so either flag records every op.
-    profile_memory, profile_api : bool, default False
-        Accepted. NB: minimx records no memory or C API events (it has no C API).
-    aggregate_stats : bool, default False
-        Keep the per-name statistics that `dumps` prints.
-    continuous_dump, dump_period, profile_process
-        Accepted for MXNet compatibility; only ``profile_process='worker'`` exists.
-    """
-    for key in kwargs:
-        if key not in _DEFAULTS:
-            known = ", ".join(_DEFAULTS)
-            raise MXNetError(f"Cannot find argument '{key}', Possible Arguments: {known}")
-    _check_process(kwargs.get("profile_process", "worker"))
-    with _lock:
-        _config.update(kwargs)
-    if _running:
-        _engine.get_engine().profiling = _records_ops()
-
-
-def _check_process(profile_process):
-    if profile_process not in ("worker", "server"):
-        raise _KeyError(profile_process)
-    if profile_process == "server":
-        raise MXNetError("profile_process='server' profiles a kvstore server; minimx's distributed "
-                         "kvstore runs on MPI without servers: profile each worker instead")
-
-
-def _records_ops():
-    c = _config
-    return bool(c["profile_all"] or c["profile_symbolic"] or c["profile_imperative"])
-
-
-def set_state(state="stop", profile_process="worker"):
-    """Start (``'run'``) or stop (``'stop'``) recording."""
-    global _running, _paused, _ever_ran
-    if state not in ("run", "stop"):
-        raise _KeyError(state)
-    _check_process(profile_process)
-    if state == "run":
-        _running, _paused, _ever_ran = True, False, True
-        eng = _engine.get_engine()
-        eng.profiling = _records_ops()
-    else:
-        _engine.get_engine().profiling = False
-        _collect()
-        _running = False
-
-
-def pause(profile_process="worker"):
-    """Stop recording for a while; `resume` continues (the profiler stays in state 'run')."""
-    global _paused
-    _check_process(profile_process)
-    _engine.get_engine().profiling = False
-    _collect()
-    _paused = True
-
-
-def resume(profile_process="worker"):
-    """Continue recording after `pause`."""
-    global _paused
-    _check_process(profile_process)
-    _paused = False
-    if _running:
-        _engine.get_engine().profiling = _records_ops()
-
-
-def _recording():
-    return _running and not _paused
-
-
-# ---- collecting events ---------------------------------------------------------------------------
-def _row(process, thread, first=False):
-    """The (pid, tid) of a timeline row, announced once with metadata events; ``first`` sorts
-    the process above the others (device queues above user domains)."""
-    key = (process, thread)
-    row = _rows.get(key)
-    if row is None:
-        pids = {p: pid for (p, _), (pid, _) in _rows.items()}
-        pid = pids.get(process, len(pids))
-        tid = 1 + sum(1 for (p, _) in _rows if p == process)
-        row = _rows[key] = (pid, tid)
-        if process not in pids:
-            _events.append({"name": "process_name", "ph": "M", "pid": pid, "tid": 0,
-                            "args": {"name": process}})
-            _events.append({"name": "process_sort_index", "ph": "M", "pid": pid, "tid": 0,
-                            "args": {"sort_index": pid - 1000 * first}})
-        _events.append({"name": "thread_name", "ph": "M", "pid": pid, "tid": tid,
-                        "args": {"name": thread}})
-        _events.append({"name": "thread_sort_index", "ph": "M", "pid": pid, "tid": tid,
-                        "args": {"sort_index": tid}})
-    return row
-
-
-def _device_of(thread):
-    """The device queue an engine thread serves: ``minimx-cpu-0`` -> 'cpu', ``minimx-gpu0-0`` ->
-    'gpu/0'. Other threads ran ops inline (the engine's fast path for tiny ops)."""
-    if thread.startswith("minimx-"):
-        dev = thread.split("-")[1]
-        kind = dev.rstrip("0123456789")
-        return "cpu" if kind == "cpu" else f"{kind}/{dev[len(kind):]}"
-    return "cpu"
-
-
-def _us(t):
-    return (t + _EPOCH) * 1e6
-
-
-def _add_stat(category, name, ms):
-    if not _config["aggregate_stats"]:
-        return
-    stat = _stats.setdefault(category, {}).get(name)
-    if stat is None:
-        _stats[category][name] = [1, ms, ms, ms]
-    else:
-        stat[0] += 1
-        stat[1] += ms
-        stat[2] = min(stat[2], ms)
-        stat[3] = max(stat[3], ms)
-
-
-def _collect():
-    """Move the engine's op records into trace events and aggregate statistics."""
-    records = _engine.get_engine().records
-    n = len(records)
-    taken = records[:n]
-    del records[:n]           # workers may append meanwhile: keep what came after the slice
-    with _lock:
-        for name, start, end, thread in taken:
-            where = "MainThread (inline)" if thread == "MainThread" else thread
-            pid, tid = _row(_device_of(thread), where, first=True)
-            _events.append({"name": name, "cat": "operator", "ph": "X", "ts": _us(start),
-                            "dur": (end - start) * 1e6, "pid": pid, "tid": tid})
-            _add_stat("operator", name, (end - start) * 1e3)
-
-
-def _span(category, process, name, start, end, async_id=None):
-    """Record a user object's interval (Event, Frame, Task) on the calling thread's row."""
-    if not _recording():
-        return
-    with _lock:
-        pid, tid = _row(process, threading.current_thread().name)
-        if async_id is None:
-            _events.append({"name": name, "cat": category, "ph": "X", "ts": _us(start),
-                            "dur": (end - start) * 1e6, "pid": pid, "tid": tid})
-        else:
-            for ph, t in (("b", start), ("e", end)):
-                _events.append({"name": name, "cat": category, "ph": ph, "ts": _us(t),
-                                "id": async_id, "pid": pid, "tid": tid})
-        _add_stat(category, name, (end - start) * 1e3)
-
-
-# ---- output --------------------------------------------------------------------------------------
-def _trace():
-    _collect()
-    with _lock:
-        return {"traceEvents": list(_events), "displayTimeUnit": "ms"}
 
 
 def dump(finished=True, profile_process="worker"):
@@ -236,21 +42,21 @@ def dump(finished=True, profile_process="worker"):
         Also stop the profiler. With False, recording goes on and a later `dump` rewrites the
         file with everything recorded by then.
     """
-    _check_process(profile_process)
-    if not _ever_ran:
+    state._check_process(profile_process)
+    if not state._ever_ran:
         raise MXNetError("Profiler hasn't been run. Config and start profiler first: "
                          "mx.profiler.set_config(...); mx.profiler.set_state('run')")
-    if finished and _running:
+    if finished and state._running:
         set_state("stop")
-    trace = _trace()
-    with open(_config["filename"], "w") as f:
+    trace = state._trace()
+    with open(state._config["filename"], "w") as f:
         json.dump(trace, f)
 
 
 _SORT = {"total": 1, "avg": None, "min": 2, "max": 3, "count": 0}
 
 
-def dumps(reset=False, format="table", sort_by="total", ascending=False):   # noqa: A002 - MXNet's name
+def dumps(reset=False, format="table", sort_by="total", ascending=False):  # noqa: A002
     """The aggregate statistics (needs ``aggregate_stats=True``) as MXNet prints them.
 
     Parameters
@@ -276,11 +82,11 @@ def dumps(reset=False, format="table", sort_by="total", ascending=False):   # no
                               "'avg', 'min', 'max', 'count'")
     if ascending not in (False, True) or reset not in (False, True):
         raise _AssertionError("Invalid value provided for ascending/reset: Support: False, True")
-    _collect()
-    with _lock:
-        stats = {cat: dict(rows) for cat, rows in _stats.items()}
+    state._collect()
+    with state._lock:
+        stats = {cat: dict(rows) for cat, rows in state._stats.items()}
         if reset:
-            _stats.clear()
+            state._stats.clear()
     if not stats:
         return ""
 
@@ -309,155 +115,6 @@ def dumps(reset=False, format="table", sort_by="total", ascending=False):   # no
             lines.append(f"{name:<25}{c:>16} {t:>16.4f} {lo:>16.4f} {hi:>16.4f} {t / c:>16.4f}")
         lines.append("")
     return "\n".join(lines) + "\n"
-
-
-# ---- user-defined objects ------------------------------------------------------------------------
-class Domain:
-    """A named group of tasks, frames, counters and markers (one process row in the trace)."""
-
-    def __init__(self, name):
-        self.name = name
-
-    def __str__(self):
-        return self.name
-
-    def new_task(self, name):
-        return Task(self, name)
-
-    def new_frame(self, name):
-        return Frame(self, name)
-
-    def new_counter(self, name, value=None):
-        return Counter(self, name, value)
-
-    def new_marker(self, name):
-        return Marker(self, name)
-
-
-class _Span:
-    """An interval between ``start()`` and ``stop()``, recorded at ``stop()``."""
-    _category = "event"
-
-    def __init__(self, name):
-        self.name = name
-        self._start = None
-
-    def start(self):
-        self._start = time.perf_counter()
-
-    def stop(self):
-        if self._start is None:
-            raise MXNetError(f"{type(self).__name__} '{self.name}': stop() before start()")
-        self._record(self._start, time.perf_counter())
-        self._start = None
-
-    def _record(self, start, end):
-        _span("event", "event", self.name, start, end)
-
-    def __str__(self):
-        return self.name
-
-
-class Task(_Span):
-    """A logical piece of work in a `Domain`; may start on one thread and stop on another
-    (written as an async slice)."""
-
-    def __init__(self, domain, name):
-        super().__init__(name)
-        self.domain = domain
-
-    def _record(self, start, end):
-        _span(self.domain.name, self.domain.name, self.name, start, end, async_id=id(self))
-
-
-class Frame(_Span):
-    """A repeated region of a `Domain` (one iteration of a loop, one batch).
-
-    NB: MXNet writes a frame as ``(``/``)`` context events, which trace viewers do not draw;
-    minimx writes a complete (``X``) slice in category ``'<domain>,frame'``.
-    """
-
-    def __init__(self, domain, name):
-        super().__init__(name)
-        self.domain = domain
-
-    def _record(self, start, end):
-        _span(f"{self.domain.name},frame", self.domain.name, self.name, start, end)
-
-
-class Event(_Span):
-    """A named interval, outside any domain (category ``'event'``)."""
-
-
-class Counter:
-    """A named value in a `Domain` drawn as a graph over time (``C`` events).
-
-    NB: in the aggregate table MXNet fills a counter's time columns with numbers unrelated to its
-    values; minimx puts the values there (Total = sum of the values set).
-    """
-
-    def __init__(self, domain, name, value=None):
-        self.domain, self.name, self.value = domain, name, None
-        if value is not None:
-            self.set_value(value)
-
-    def set_value(self, value):
-        self.value = value
-        if not _recording():
-            return
-        with _lock:
-            pid, tid = _row(self.domain.name, threading.current_thread().name)
-            _events.append({"name": self.name, "cat": self.domain.name, "ph": "C",
-                            "ts": _us(time.perf_counter()), "pid": pid, "tid": tid,
-                            "args": {self.name: value}})
-            _add_stat(self.domain.name, self.name, float(value))
-
-    def increment(self, delta=1):
-        self.set_value((self.value or 0) + delta)
-
-    def decrement(self, delta=1):
-        self.set_value((self.value or 0) - delta)
-
-    def __iadd__(self, delta):
-        self.increment(delta)
-        return self
-
-    def __isub__(self, delta):
-        self.decrement(delta)
-        return self
-
-    def __str__(self):
-        return self.name
-
-
-_SCOPES = {"global": "g", "process": "p", "thread": "t", "task": "p", "marker": "p"}
-
-
-class Marker:
-    """An instant in a `Domain` (a vertical line in the viewer).
-
-    NB: MXNet writes ``n`` (async instant) events without an id; minimx writes standard instant
-    (``i``) events with the same scope letter.
-    """
-
-    def __init__(self, domain, name):
-        self.domain, self.name = domain, name
-
-    def mark(self, scope="process"):
-        if scope not in _SCOPES:
-            raise MXNetValueError(f"Invalid Input: '{scope}', valid values are: "
-                                  "{'global', 'marker', 'process', 'task', 'thread'}")
-        if not _recording():
-            return
-        category = f"{self.domain.name},instant_marker"
-        with _lock:
-            pid, tid = _row(self.domain.name, threading.current_thread().name)
-            _events.append({"name": self.name, "cat": category, "ph": "i", "s": _SCOPES[scope],
-                            "ts": _us(time.perf_counter()), "pid": pid, "tid": tid})
-            _stats.setdefault(category, {})
-
-    def __str__(self):
-        return self.name
 
 
 # ---- deprecated spellings MXNet keeps ------------------------------------------------------------
@@ -501,7 +158,7 @@ def plot_timeline(trace=None, filename="timeline.png", title=None, max_legend=12
     """
     from .timeline import draw
     if trace is None:
-        trace = _trace()
+        trace = state._trace()
     elif isinstance(trace, str):
         with open(trace) as f:
             trace = json.load(f)

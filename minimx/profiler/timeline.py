@@ -70,7 +70,8 @@ def draw(trace, filename, title=None, max_legend=12, figsize=None):
                             if (b[0], b[1]) == key], (order[key] - 0.4, 0.8),
                            color=colour.get(name, "lightgrey"), edgecolor="none")
         if name is not None:
-            ax.bar(0, 0, color=colour[name], label=" " + name)  # " ": '_x' would hide       # an empty bar: a legend entry
+            # an empty bar makes the legend entry; " " because a label '_x' would be hidden
+            ax.bar(0, 0, color=colour[name], label=" " + name)
     ax.set_yticks(range(len(rows)))
     ax.set_yticklabels(list(rows.values()))
     ax.invert_yaxis()
