@@ -82,6 +82,17 @@ def test_lstm_projection_matches_mxnet():
     check("proj h1", c)
 
 
+def test_lstm_state_clip_bounds_the_cell_state():
+    """NB: MXNet 1.9.1's CPU kernel ignores the clip (cuDNN applies it); minimx clips as documented."""
+    net = rnn.LSTM(3, num_layers=2, input_size=4, state_clip_min=-0.1, state_clip_max=0.1)
+    net.initialize()
+    set_params(net)
+    states = [mx.nd.array(fill(s.shape, "state%d" % i)) for i, s in enumerate(net.begin_state(2))]
+    out, (h, c) = net(mx.nd.array(xin((3, 2, 4))), states)
+    assert np.abs(c.asnumpy()).max() <= 0.1 + 1e-7
+    assert np.abs(out.asnumpy()).max() <= np.tanh(0.1) + 1e-7
+
+
 def test_layer_parameter_names_follow_mxnet():
     net = rnn.LSTM(3, num_layers=2, bidirectional=True)
     p = net.prefix
@@ -122,6 +133,20 @@ def test_layer_deferred_input_size_and_shapes():
     assert net.l0_i2h_weight.shape == (20, 3) and net.r1_i2h_weight.shape == (20, 10)
     with pytest.raises(ValueError, match="Invalid recurrent state shape"):
         net(mx.nd.ones((4, 7, 3)), net.begin_state(3))
+
+
+@pytest.mark.parametrize("make", [
+    lambda: rnn.GRU(3, num_layers=2, input_size=4, dropout=0.3),
+    lambda: rnn.LSTM(3, bidirectional=True, input_size=4),
+    lambda: rnn.RNN(3, activation="tanh", input_size=4)], ids=["gru", "lstm_bi", "rnn"])
+def test_layer_equals_its_unfused_stack_of_cells(make):
+    net = make()
+    net.initialize(mx.init.Xavier())
+    x = mx.nd.array(xin((5, 2, 4)))
+    stack = net._unfuse()
+    assert list(stack.collect_params()) == list(net.collect_params())
+    out, _ = stack.unroll(5, x, layout="TNC", merge_outputs=True)
+    np.testing.assert_allclose(out.asnumpy(), net(x).asnumpy(), rtol=1e-5, atol=1e-6)
 
 
 def test_begin_state_names_func_and_kwargs():
@@ -294,7 +319,7 @@ def test_bidirectional_cell_matches_mxnet(valid):
     for i, s in enumerate(states):
         check(tag + " s%d" % i, s)
     with pytest.raises(NotImplementedError):
-        bi(mx.nd.ones((2, 4)), bi.begin_state(2))
+        bi(mx.nd.ones((2, 4)), bi.begin_state(batch_size=2))
 
 
 def test_modifier_cells_names_and_rules():
@@ -310,7 +335,7 @@ def test_modifier_cells_names_and_rules():
         z.base_cell.begin_state(2)
     with pytest.raises(AssertionError, match="already modified"):
         rnn.ResidualCell(z.base_cell)
-    assert [s.shape for s in z.begin_state(2)] == [(2, 3)]
+    assert [s.shape for s in z.begin_state(batch_size=2)] == [(2, 3)]
 
 
 def test_zoneout_keeps_old_values_only_while_training():
@@ -345,13 +370,18 @@ def test_residual_cell_adds_the_input():
 
 
 # -- gradients (float64 central differences) ------------------------------------------------------
+def _states64(cell):
+    # begin_state's default dtype is float32 (MXNet's too): float64 cells need theirs passed.
+    return cell.begin_state(batch_size=2, dtype="float64")
+
+
 def _cell_loss_and_grads(cell, x, weights):
     """loss = sum(unroll(x) * weights) and its autograd gradients wrt x and every Parameter."""
     params = list(cell.collect_params().values())
     x = mx.nd.array(x, dtype="float64")
     x.attach_grad()
     with autograd.record():
-        out, states = cell.unroll(3, x, merge_outputs=True)
+        out, states = cell.unroll(3, x, begin_state=_states64(cell), merge_outputs=True)
         loss = (out * mx.nd.array(weights, dtype="float64")).sum() + sum(s.sum() for s in states)
     loss.backward()
     return [x.grad.asnumpy()] + [p.grad().asnumpy() for p in params]
@@ -369,9 +399,9 @@ def test_cell_gradients_match_finite_differences(make):
     cell.initialize(mx.init.Uniform(0.5))
     cell.cast("float64")
     x = rng.uniform(-1, 1, (2, 3, 2))
-    cell.unroll(3, mx.nd.array(x, dtype="float64"))               # finish deferred init
+    out_dim = cell.unroll(3, mx.nd.array(x, dtype="float64"), begin_state=_states64(cell),
+                          merge_outputs=True)[0].shape                # also finishes deferred init
     params = list(cell.collect_params().values())
-    out_dim = cell.unroll(3, mx.nd.array(x, dtype="float64"), merge_outputs=True)[0].shape
     weights = rng.uniform(-1, 1, out_dim)
     grads = _cell_loss_and_grads(cell, x, weights)
 
@@ -381,7 +411,8 @@ def test_cell_gradients_match_finite_differences(make):
         else:
             xx = x
             params[i - 1].set_data(mx.nd.array(values, dtype="float64"))
-        out, states = cell.unroll(3, mx.nd.array(xx, dtype="float64"), merge_outputs=True)
+        out, states = cell.unroll(3, mx.nd.array(xx, dtype="float64"),
+                                  begin_state=_states64(cell), merge_outputs=True)
         return float((out.asnumpy() * weights).sum() + sum(s.asnumpy().sum() for s in states))
 
     originals = [x] + [p.data().asnumpy() for p in params]
@@ -449,3 +480,41 @@ def test_rnn_op_checks_its_inputs():
     shapes = sym.infer_shape(x=(5, 2, 4), p=(rnn_param_size("lstm", 1, 4, 3),), h=(1, 2, 3),
                              c=(1, 2, 3))[1]
     assert shapes == [(5, 2, 3), (1, 2, 3), (1, 2, 3)]
+
+
+class _CellModel(mx.gluon.HybridBlock):
+    """Cells unrolled inside hybrid_forward, begin states left to unroll (traced: built from x)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        with self.name_scope():
+            self.stack = rnn.HybridSequentialRNNCell()
+            self.stack.add(rnn.LSTMCell(5))
+            self.stack.add(rnn.ResidualCell(rnn.GRUCell(5)))
+            self.bi = rnn.BidirectionalCell(rnn.RNNCell(3), rnn.RNNCell(3))
+
+    def hybrid_forward(self, F, x, valid_length):
+        out, states = self.stack.unroll(3, x, layout="NTC", merge_outputs=True)
+        out, more = self.bi.unroll(3, out, layout="NTC", merge_outputs=True,
+                                   valid_length=valid_length)
+        return out, states + more
+
+
+def test_cells_unrolled_in_a_hybridized_block_match_imperative():
+    results = []
+    for hybridize in (False, True):
+        mx.random.seed(0)
+        net = _CellModel()
+        net.initialize(mx.init.Xavier())
+        if hybridize:
+            net.hybridize()
+        x = mx.nd.array(xin((2, 3, 4)))
+        with autograd.record():
+            out, states = net(x, mx.nd.array([3, 2]))
+            loss = out.sum() + sum(s.sum() for s in states)
+        loss.backward()
+        assert out.shape == (2, 3, 6) and [s.shape for s in states] == [(2, 5)] * 3 + [(2, 3)] * 2
+        results.append([out.asnumpy()] + [s.asnumpy() for s in states] +
+                       [p.grad().asnumpy() for p in net.collect_params().values()])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)

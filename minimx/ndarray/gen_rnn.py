@@ -10,6 +10,8 @@ from .invoke import invoke
 __all__ = ['RNN']
 
 _RNN_op = get_op('RNN')
+_backward_rnn_layer_op = get_op('_backward_rnn_layer')
+_rnn_layer_op = get_op('_rnn_layer')
 
 
 def RNN(data=None, parameters=None, state=None, state_cell=None, state_size=REQUIRED, num_layers=REQUIRED, bidirectional=False, mode=REQUIRED, p=0.0, state_outputs=False, projection_size=None, lstm_state_clip_min=None, lstm_state_clip_max=None, lstm_state_clip_nan=False, use_sequence_length=False, out=None, name=None, **kwargs):
@@ -58,3 +60,81 @@ def RNN(data=None, parameters=None, state=None, state_cell=None, state_size=REQU
         See the declaration ``minimx.ops.rnn.RNN``.
     """
     return invoke(_RNN_op, (data, parameters, state,) + tuple(x for x in (state_cell,) if x is not None), _RNN_op.parse(dict(kwargs, state_size=state_size, num_layers=num_layers, bidirectional=bidirectional, mode=mode, p=p, state_outputs=state_outputs, projection_size=projection_size, lstm_state_clip_min=lstm_state_clip_min, lstm_state_clip_max=lstm_state_clip_max, lstm_state_clip_nan=lstm_state_clip_nan, use_sequence_length=use_sequence_length)), out)
+
+
+def _backward_rnn_layer(*data, mode=REQUIRED, state_size=REQUIRED, projection_size=None, reverse=False, lstm_state_clip_min=None, lstm_state_clip_max=None, out=None, name=None, **kwargs):
+    """The forward's inputs then its output gradients in; one gradient per forward input out.
+
+    ``gradients of _rnn_layer's inputs (backpropagation through time)``
+
+    Parameters
+    ----------
+    *data : NDArray
+        Input arrays.
+    mode : {'gru', 'lstm', 'rnn_relu', 'rnn_tanh'}, required
+        the type of RNN
+    state_size : int, required
+        size of the state h (and c)
+    projection_size : int or None, default=None
+        LSTM only: h is projected to this size
+    reverse : boolean, default=False
+        run from the last step to the first
+    lstm_state_clip_min : float or None, default=None
+        clip the LSTM cell state from below
+    lstm_state_clip_max : float or None, default=None
+        clip the LSTM cell state from above
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.rnn._backward_rnn_layer``.
+    """
+    return invoke(_backward_rnn_layer_op, data, _backward_rnn_layer_op.parse(dict(kwargs, mode=mode, state_size=state_size, projection_size=projection_size, reverse=reverse, lstm_state_clip_min=lstm_state_clip_min, lstm_state_clip_max=lstm_state_clip_max)), out)
+
+
+def _rnn_layer(data=None, i2h_weight=None, h2h_weight=None, i2h_bias=None, h2h_bias=None, state=None, state_cell=None, h2r_weight=None, mode=REQUIRED, state_size=REQUIRED, projection_size=None, reverse=False, lstm_state_clip_min=None, lstm_state_clip_max=None, out=None, name=None, **kwargs):
+    """One layer of the RNN op in one direction (state_cell for lstm, h2r_weight with a projection).
+
+    ``(y, h_T[, c_T]) = one recurrent layer over data, one direction``
+
+    Parameters
+    ----------
+    data : NDArray
+        Input array.
+    i2h_weight : NDArray
+        Input array.
+    h2h_weight : NDArray
+        Input array.
+    i2h_bias : NDArray
+        Input array.
+    h2h_bias : NDArray
+        Input array.
+    state : NDArray
+        Input array.
+    state_cell : NDArray
+        Input array.
+    h2r_weight : NDArray
+        Input array.
+    mode : {'gru', 'lstm', 'rnn_relu', 'rnn_tanh'}, required
+        the type of RNN
+    state_size : int, required
+        size of the state h (and c)
+    projection_size : int or None, default=None
+        LSTM only: h is projected to this size
+    reverse : boolean, default=False
+        run from the last step to the first
+    lstm_state_clip_min : float or None, default=None
+        clip the LSTM cell state from below
+    lstm_state_clip_max : float or None, default=None
+        clip the LSTM cell state from above
+    out : NDArray, optional
+        The output array to write into.
+
+    Returns
+    -------
+    NDArray or list of NDArrays
+        See the declaration ``minimx.ops.rnn._rnn_layer``.
+    """
+    return invoke(_rnn_layer_op, (data, i2h_weight, h2h_weight, i2h_bias, h2h_bias, state,) + tuple(x for x in (state_cell, h2r_weight,) if x is not None), _rnn_layer_op.parse(dict(kwargs, mode=mode, state_size=state_size, projection_size=projection_size, reverse=reverse, lstm_state_clip_min=lstm_state_clip_min, lstm_state_clip_max=lstm_state_clip_max)), out)

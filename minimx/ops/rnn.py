@@ -1,9 +1,12 @@
 """The fused recurrent op ``RNN``: stacked (bidirectional) Elman RNN, LSTM and GRU layers in one call.
 
-MXNet runs ``RNN`` as one fused kernel (cuDNN on GPUs, a hand-written loop on CPUs). Here it is a
-composite: its body unrolls the recurrence with ``FullyConnected``, ``split``, activations and
-elementwise ops, so its gradient is the gradient of those ops (autograd records them one by one)
-and every backend runs it. NB: MXNet's fused kernel is much faster; the numbers are the same.
+MXNet runs ``RNN`` as one fused kernel (cuDNN on GPUs, a hand-written loop on CPUs). Here ``RNN``
+is a composite: its body slices the flat parameter vector, calls ``_rnn_layer`` once per layer and
+direction (a primitive whose kernel runs the whole time loop, ``_kernels/reference/rnn.py``), and
+puts ``concat`` and ``Dropout`` between layers. ``_rnn_layer``'s gradient is ``_backward_rnn_layer``
+(backpropagation through time, one kernel). The gluon cells (``gluon/rnn/rnn_cell.py``) compute the
+same recurrence step by step with ordinary ops; tests check that both agree with each other and
+with values recorded from MXNet.
 
 The ``parameters`` input is one flat vector in MXNet's order, which ``gluon.rnn`` layers build by
 concatenating their Parameters:
@@ -26,7 +29,9 @@ Per step, with ``x`` the layer's input and ``h`` the previous state:
   ``r = sigmoid(x_r + h_r)``, ``z = sigmoid(x_z + h_z)``, ``n = tanh(x_n + r * h_n)``,
   ``h = (1 - z) n + z h`` where ``x_* = W_i x + b_i`` and ``h_* = W_h h + b_h`` split in three.
 """
-from .opdef import Domain, OpDef, Param, fail
+from ..base import MXNetError
+from .gradutil_shape import call
+from .opdef import NO_GRAD, Domain, OpDef, OpInputError, Param, fail
 from .params import Bool, Enum, Float, Int, OptFloat, OptInt
 
 __all__ = ["rnn_param_size"]
@@ -108,62 +113,45 @@ def _unpack(F, attrs, flat, input_size):
     return cells
 
 
-def _step(F, attrs, x_proj, h, c, w):
-    """One time step of one direction: (x part of the gates, previous h, c) -> new (h, c)."""
-    mode, size = attrs["mode"], attrs["state_size"]
-    g = _GATES[mode]
-    h_proj = F.FullyConnected(h, w["h2h_weight"], w["h2h_bias"], num_hidden=g * size)
-    if mode in ("rnn_tanh", "rnn_relu"):
-        return F.Activation(x_proj + h_proj, act_type=mode[4:]), None
-    if mode == "gru":
-        xr, xz, xn = F.split(x_proj, num_outputs=3, axis=1)
-        hr, hz, hn = F.split(h_proj, num_outputs=3, axis=1)
-        r = F.sigmoid(xr + hr)
-        z = F.sigmoid(xz + hz)
-        n = F.tanh(xn + r * hn)
-        return (1 - z) * n + z * h, None
-    i, f, cand, o = F.split(x_proj + h_proj, num_outputs=4, axis=1)
-    c = F.sigmoid(f) * c + F.sigmoid(i) * F.tanh(cand)
-    if attrs["lstm_state_clip_min"] is not None and attrs["lstm_state_clip_max"] is not None:
-        c = F.clip(c, attrs["lstm_state_clip_min"], attrs["lstm_state_clip_max"])
-    h = F.sigmoid(o) * F.tanh(c)
-    if "h2r_weight" in w:
-        h = F.FullyConnected(h, w["h2r_weight"], no_bias=True, num_hidden=attrs["projection_size"])
-    return h, c
+def _split_steps(F, x):
+    """The slices of ``x`` along axis 0, that axis dropped: one op for all of them."""
+    if x.shape[0] == 1:
+        return [F.reshape(x, shape=x.shape[1:])]
+    return list(F.split(x, num_outputs=x.shape[0], axis=0, squeeze_axis=True))
 
 
 def _rnn_compute(F, attrs, data, parameters, state, state_cell=None):
-    mode, h_size, layers = attrs["mode"], attrs["state_size"], attrs["num_layers"]
-    g, d = _GATES[mode], 2 if attrs["bidirectional"] else 1
-    steps, batch, _ = data.shape
+    # invoke runs a composite's body directly: check the inputs here, as invoke does for kernels.
+    inputs = [x for x in (data, parameters, state, state_cell) if x is not None]
+    try:
+        _rnn_shape(attrs, *[x.shape for x in inputs])
+    except OpInputError as err:
+        shapes = ", ".join(f"{n}={x.shape}" for n, x in zip(RNN.inputs, inputs))
+        raise MXNetError(f"RNN: {err}\n  inputs: {shapes}" +
+                         (f"\n  hint: {err.hint}" if err.hint else "")) from None
+    mode, layers = attrs["mode"], attrs["num_layers"]
+    d = 2 if attrs["bidirectional"] else 1
     cells = _unpack(F, attrs, parameters, data.shape[2])
-    h0 = F.split(state, num_outputs=layers * d, axis=0, squeeze_axis=True) \
-        if layers * d > 1 else [F.reshape(state, shape=state.shape[1:])]
-    c0 = None
-    if mode == "lstm":
-        c0 = F.split(state_cell, num_outputs=layers * d, axis=0, squeeze_axis=True) \
-            if layers * d > 1 else [F.reshape(state_cell, shape=state_cell.shape[1:])]
+    h0 = _split_steps(F, state)
+    c0 = _split_steps(F, state_cell) if mode == "lstm" else None
+    layer_attrs = {k: attrs[k] for k in ("mode", "state_size", "projection_size",
+                                         "lstm_state_clip_min", "lstm_state_clip_max")}
     x, h_last, c_last = data, [], []
     for layer in range(layers):
-        # The input half of every step's gates at once: one big product instead of T small ones.
         outs = []
         for direction in range(d):
             k = layer * d + direction
             w = cells[k]
-            x_proj = F.FullyConnected(F.reshape(x, shape=(steps * batch, -1)), w["i2h_weight"],
-                                      w["i2h_bias"], num_hidden=g * h_size)
-            x_proj = F.reshape(x_proj, shape=(steps, batch, g * h_size))
-            h, c = h0[k], (c0[k] if c0 is not None else None)
-            seq = [None] * steps
-            order = range(steps) if direction == 0 else range(steps - 1, -1, -1)
-            for t in order:
-                xt = F.reshape(F.slice_axis(x_proj, axis=0, begin=t, end=t + 1),
-                               shape=(batch, g * h_size))
-                h, c = _step(F, attrs, xt, h, c, w)
-                seq[t] = h
-            outs.append(F.stack(*seq, axis=0))
-            h_last.append(h)
-            c_last.append(c)
+            ins = [x, w["i2h_weight"], w["h2h_weight"], w["i2h_bias"], w["h2h_bias"], h0[k]]
+            if mode == "lstm":
+                ins.append(c0[k])
+                if "h2r_weight" in w:
+                    ins.append(w["h2r_weight"])
+            res = call(F, "_rnn_layer", *ins, reverse=direction == 1, **layer_attrs)
+            outs.append(res[0])
+            h_last.append(res[1])
+            if mode == "lstm":
+                c_last.append(res[2])
         x = outs[0] if d == 1 else F.concat(*outs, dim=2)
         if attrs["p"] > 0 and layer < layers - 1:
             x = F.Dropout(x, p=attrs["p"])
@@ -173,6 +161,94 @@ def _rnn_compute(F, attrs, data, parameters, state, state_cell=None):
     if mode == "lstm":
         result.append(F.stack(*c_last, axis=0))
     return result
+
+
+# -- _rnn_layer: one layer, one direction, the whole time loop in one kernel ----------------------
+def _layer_sizes(attrs):
+    return _GATES[attrs["mode"]], attrs["state_size"], attrs["projection_size"] or attrs["state_size"]
+
+
+def _layer_input_shapes(attrs, x):
+    """The shapes ``_rnn_layer`` expects for its inputs after ``x``."""
+    g, h, p = _layer_sizes(attrs)
+    t, n, c = x
+    shapes = [(g * h, c), (g * h, p), (g * h,), (g * h,), (n, p)]
+    if attrs["mode"] == "lstm":
+        shapes.append((n, h))
+        if attrs["projection_size"]:
+            shapes.append((p, h))
+    return shapes
+
+
+def _rnn_layer_shape(attrs, x, *rest):
+    if attrs["projection_size"] and attrs["mode"] != "lstm":
+        fail("projection_size is only supported for mode='lstm'")
+    if len(x) != 3:
+        fail(f"data must be 3-d (sequence, batch, features), got shape {x}")
+    want = _layer_input_shapes(attrs, x)
+    if [tuple(s) for s in rest] != want:
+        fail(f"the inputs after data must have shapes {want}, got {list(rest)}")
+    g, h, p = _layer_sizes(attrs)
+    outs = [(x[0], x[1], p), (x[1], p)]
+    return outs + [(x[1], h)] if attrs["mode"] == "lstm" else outs
+
+
+def _rnn_layer_grad(F, attrs, inputs, outputs, out_grads):
+    heads = [g if g is not None else F.zeros_like(o) for g, o in zip(out_grads, outputs)]
+    return list(call(F, "_backward_rnn_layer", *inputs, *heads, **attrs))
+
+
+def _rnn_layer_inputs(rng, dtype, attrs):
+    attrs = dict({"projection_size": None}, **attrs)
+    x = (3, 2, 2)
+    shapes = [x] + _layer_input_shapes(attrs, x)
+    return [rng.uniform(-1, 1, s).astype(dtype) for s in shapes]
+
+
+def _backward_inputs(rng, dtype, attrs):
+    fwd = _rnn_layer_inputs(rng, dtype, attrs)
+    attrs = dict({"projection_size": None, "lstm_state_clip_min": None,
+                  "lstm_state_clip_max": None}, **attrs)
+    heads = _rnn_layer_shape(attrs, *[a.shape for a in fwd])
+    return fwd + [rng.uniform(-1, 1, s).astype(dtype) for s in heads]
+
+
+_LAYER_PARAMS = (
+    Param("mode", Enum("gru", "lstm", "rnn_relu", "rnn_tanh"), doc="the type of RNN"),
+    Param("state_size", Int, doc="size of the state h (and c)"),
+    Param("projection_size", OptInt, None, "LSTM only: h is projected to this size"),
+    Param("reverse", Bool, False, "run from the last step to the first"),
+    Param("lstm_state_clip_min", OptFloat, None, "clip the LSTM cell state from below"),
+    Param("lstm_state_clip_max", OptFloat, None, "clip the LSTM cell state from above"))
+
+_LAYER_DOMAIN_ATTRS = [{"mode": "lstm", "state_size": 2}, {"mode": "gru", "state_size": 3},
+                       {"mode": "rnn_tanh", "state_size": 2, "reverse": True},
+                       {"mode": "rnn_relu", "state_size": 2},
+                       {"mode": "lstm", "state_size": 3, "projection_size": 2, "reverse": True}]
+
+_rnn_layer = OpDef(
+    "_rnn_layer",
+    inputs=("data", "i2h_weight", "h2h_weight", "i2h_bias", "h2h_bias", "state", "state_cell",
+            "h2r_weight"),
+    optional=("state_cell", "h2r_weight"), params=_LAYER_PARAMS,
+    shape=_rnn_layer_shape, grad=_rnn_layer_grad,
+    formula="(y, h_T[, c_T]) = one recurrent layer over data, one direction",
+    doc="One layer of the RNN op in one direction (state_cell for lstm, h2r_weight with a "
+        "projection).",
+    domain=Domain(dtypes=("float32", "float64"), make_inputs=_rnn_layer_inputs,
+                  attrs=_LAYER_DOMAIN_ATTRS, rtol=1e-4, atol=1e-6),
+    family="rnn")
+
+_backward_rnn_layer = OpDef(
+    "_backward_rnn_layer", inputs=("*data",), params=_LAYER_PARAMS,
+    shape=lambda attrs, *shapes: [tuple(s) for s in shapes[:len(shapes) - (
+        3 if attrs["mode"] == "lstm" else 2)]],
+    grad=NO_GRAD,
+    formula="gradients of _rnn_layer's inputs (backpropagation through time)",
+    doc="The forward's inputs then its output gradients in; one gradient per forward input out.",
+    domain=Domain(dtypes=("float32", "float64"), make_inputs=_backward_inputs,
+                  attrs=_LAYER_DOMAIN_ATTRS, grad=False),
+    family="rnn")
 
 
 def _rnn_inputs(rng, dtype, attrs):

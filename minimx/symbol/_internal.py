@@ -16,3 +16,4 @@ from .gen_vision import _backward_BilinearSampler, _backward_Correlation, _backw
 from .gen_view import _window, _window_backward
 from .gen_linalg_la import _linalg_det, _linalg_extractdiag, _linalg_extracttrian, _linalg_gelqf, _linalg_inverse, _linalg_makediag, _linalg_maketrian, _linalg_potri, _linalg_slogdet, _linalg_sumlogdiag, _linalg_syevd, _linalg_trmm
 from .gen_contrib import _contrib_arange_like, _contrib_div_sqrt_dim, _contrib_index_array, _contrib_index_copy, _contrib_quadratic
+from .gen_rnn import _backward_rnn_layer, _rnn_layer

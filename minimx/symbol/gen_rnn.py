@@ -9,6 +9,8 @@ from .symbol import _Null, given, make_symbol
 __all__ = ['RNN']
 
 _RNN_op = get_op('RNN')
+_backward_rnn_layer_op = get_op('_backward_rnn_layer')
+_rnn_layer_op = get_op('_rnn_layer')
 
 
 def RNN(data=None, parameters=None, state=None, state_cell=None, state_size=_Null, num_layers=_Null, bidirectional=_Null, mode=_Null, p=_Null, state_outputs=_Null, projection_size=_Null, lstm_state_clip_min=_Null, lstm_state_clip_max=_Null, lstm_state_clip_nan=_Null, use_sequence_length=_Null, name=None, attr=None, out=None, _hint=None, **kwargs):
@@ -56,3 +58,79 @@ def RNN(data=None, parameters=None, state=None, state_cell=None, state_size=_Nul
     """
     attrs = given((('state_size', state_size), ('num_layers', num_layers), ('bidirectional', bidirectional), ('mode', mode), ('p', p), ('state_outputs', state_outputs), ('projection_size', projection_size), ('lstm_state_clip_min', lstm_state_clip_min), ('lstm_state_clip_max', lstm_state_clip_max), ('lstm_state_clip_nan', lstm_state_clip_nan), ('use_sequence_length', use_sequence_length), ), kwargs)
     return make_symbol(_RNN_op, [data, parameters, state, state_cell], attrs, name, attr=attr, hint=_hint)
+
+
+def _backward_rnn_layer(*data, mode=_Null, state_size=_Null, projection_size=_Null, reverse=_Null, lstm_state_clip_min=_Null, lstm_state_clip_max=_Null, name=None, attr=None, out=None, _hint=None, **kwargs):
+    """The forward's inputs then its output gradients in; one gradient per forward input out.
+
+    ``gradients of _rnn_layer's inputs (backpropagation through time)``
+
+    Parameters
+    ----------
+    *data : Symbol
+        Input arrays.
+    mode : {'gru', 'lstm', 'rnn_relu', 'rnn_tanh'}, required
+        the type of RNN
+    state_size : int, required
+        size of the state h (and c)
+    projection_size : int or None, default=None
+        LSTM only: h is projected to this size
+    reverse : boolean, default=False
+        run from the last step to the first
+    lstm_state_clip_min : float or None, default=None
+        clip the LSTM cell state from below
+    lstm_state_clip_max : float or None, default=None
+        clip the LSTM cell state from above
+
+    Returns
+    -------
+    Symbol or list of Symbols
+        See the declaration ``minimx.ops.rnn._backward_rnn_layer``.
+    """
+    attrs = given((('mode', mode), ('state_size', state_size), ('projection_size', projection_size), ('reverse', reverse), ('lstm_state_clip_min', lstm_state_clip_min), ('lstm_state_clip_max', lstm_state_clip_max), ), kwargs)
+    return make_symbol(_backward_rnn_layer_op, list(data), attrs, name, attr=attr, hint=_hint)
+
+
+def _rnn_layer(data=None, i2h_weight=None, h2h_weight=None, i2h_bias=None, h2h_bias=None, state=None, state_cell=None, h2r_weight=None, mode=_Null, state_size=_Null, projection_size=_Null, reverse=_Null, lstm_state_clip_min=_Null, lstm_state_clip_max=_Null, name=None, attr=None, out=None, _hint=None, **kwargs):
+    """One layer of the RNN op in one direction (state_cell for lstm, h2r_weight with a projection).
+
+    ``(y, h_T[, c_T]) = one recurrent layer over data, one direction``
+
+    Parameters
+    ----------
+    data : Symbol
+        Input array.
+    i2h_weight : Symbol
+        Input array.
+    h2h_weight : Symbol
+        Input array.
+    i2h_bias : Symbol
+        Input array.
+    h2h_bias : Symbol
+        Input array.
+    state : Symbol
+        Input array.
+    state_cell : Symbol
+        Input array.
+    h2r_weight : Symbol
+        Input array.
+    mode : {'gru', 'lstm', 'rnn_relu', 'rnn_tanh'}, required
+        the type of RNN
+    state_size : int, required
+        size of the state h (and c)
+    projection_size : int or None, default=None
+        LSTM only: h is projected to this size
+    reverse : boolean, default=False
+        run from the last step to the first
+    lstm_state_clip_min : float or None, default=None
+        clip the LSTM cell state from below
+    lstm_state_clip_max : float or None, default=None
+        clip the LSTM cell state from above
+
+    Returns
+    -------
+    Symbol or list of Symbols
+        See the declaration ``minimx.ops.rnn._rnn_layer``.
+    """
+    attrs = given((('mode', mode), ('state_size', state_size), ('projection_size', projection_size), ('reverse', reverse), ('lstm_state_clip_min', lstm_state_clip_min), ('lstm_state_clip_max', lstm_state_clip_max), ), kwargs)
+    return make_symbol(_rnn_layer_op, [data, i2h_weight, h2h_weight, i2h_bias, h2h_bias, state, state_cell, h2r_weight], attrs, name, attr=attr, hint=_hint)

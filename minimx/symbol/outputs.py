@@ -27,6 +27,8 @@ _MULTI = {
     "ROIPooling": (lambda a: 1, lambda a: 2),
     "SpatialTransformer": (lambda a: 1, lambda a: 3),
     "RNN": (lambda a: (3 if a["mode"] == "lstm" else 2) if a["state_outputs"] else 1,) * 2,
+    "_rnn_layer": (lambda a: 3 if a["mode"] == "lstm" else 2,) * 2,
+    "_backward_rnn_layer": (lambda a: 6 + (a["mode"] == "lstm") + bool(a["projection_size"]),) * 2,
     "SliceChannel": (lambda a: a["num_outputs"], lambda a: a["num_outputs"]),
     "_split_v2": (_split_v2_count, _split_v2_count),
     "amp_multicast": (lambda a: a["num_outputs"], lambda a: a["num_outputs"]),

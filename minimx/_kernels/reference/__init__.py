@@ -5,13 +5,13 @@ listed explicitly.
 """
 from ..contract import Backend, HostStorage
 from . import (contrib, conv, elemwise, indexing, init, linalg, linalg_la, nn, norm, optim,
-               optim_multi, pool, random, reduce, sequence, shape, sort, view, vision)
+               optim_multi, pool, random, reduce, rnn, sequence, shape, sort, view, vision)
 
 __all__ = ["KERNELS", "BACKEND"]
 
 KERNELS = {}
 for _family in (elemwise, init, shape, reduce, sort, indexing, linalg, conv, pool, nn, norm, random,
-                optim, optim_multi, sequence, vision, view, linalg_la, contrib):
+                optim, optim_multi, sequence, vision, view, linalg_la, contrib, rnn):
     KERNELS.update(_family.KERNELS)
 
 BACKEND = Backend("reference", KERNELS, HostStorage)

@@ -16,6 +16,7 @@ from ... import symbol
 from ...base import MXNetError
 from ...ndarray import NDArray
 from ..hybrid_block import HybridBlock
+from . import rnn_cell, rnn_cell_wrappers
 
 __all__ = ["RNN", "LSTM", "GRU"]
 
@@ -49,6 +50,10 @@ class _RNNLayer(HybridBlock):
         self._lstm_state_clip_max = lstm_state_clip_max
         self._lstm_state_clip_nan = lstm_state_clip_nan
         self._dtype = dtype
+        self._initializers = {"i2h_weight_initializer": i2h_weight_initializer,
+                              "h2h_weight_initializer": h2h_weight_initializer,
+                              "i2h_bias_initializer": i2h_bias_initializer,
+                              "h2h_bias_initializer": h2h_bias_initializer}
         self.skip_states = None
         self._gates = {"rnn_relu": 1, "rnn_tanh": 1, "lstm": 4, "gru": 3}[mode]
 
@@ -102,6 +107,34 @@ class _RNNLayer(HybridBlock):
 
     def state_info(self, batch_size=0):
         raise NotImplementedError
+
+    def _unfuse(self):
+        """The same network as a stack of cells sharing this layer's Parameters."""
+        assert not self._projection_size, "_unfuse does not support projection layer yet!"
+        assert not self._lstm_state_clip_min and not self._lstm_state_clip_max, \
+            "_unfuse does not support state clipping yet!"
+        mode = self._mode
+
+        def make(**kwargs):
+            if mode.startswith("rnn_"):
+                return rnn_cell.RNNCell(self._hidden_size, activation=mode[4:], **kwargs)
+            klass = rnn_cell.LSTMCell if mode == "lstm" else rnn_cell.GRUCell
+            return klass(self._hidden_size, **kwargs)
+
+        stack = rnn_cell_wrappers.HybridSequentialRNNCell(prefix=self.prefix, params=self.params)
+        with stack.name_scope():
+            ni, inits = self._input_size, self._initializers
+            for i in range(self._num_layers):
+                if self._dir == 2:
+                    stack.add(rnn_cell_wrappers.BidirectionalCell(
+                        make(prefix="l%d_" % i, input_size=ni, **inits),
+                        make(prefix="r%d_" % i, input_size=ni, **inits)))
+                else:
+                    stack.add(make(prefix="l%d_" % i, input_size=ni, **inits))
+                if self._dropout > 0 and i != self._num_layers - 1:
+                    stack.add(rnn_cell_wrappers.DropoutCell(self._dropout))
+                ni = self._hidden_size * self._dir
+        return stack
 
     def cast(self, dtype):
         super().cast(dtype)
@@ -309,10 +342,11 @@ class GRU(_RNNLayer):
                  "__layout__": "LNC", "dtype": self._dtype}]
 
 
-RNN.__doc__ += _PARAMS_DOC + _SHAPES_DOC.format(states="one array", hidden="hidden_size",
-                                                out="hidden_size")
-LSTM.__doc__ += _PARAMS_DOC + _SHAPES_DOC.format(
+# The parameters and shapes the three layers share, written once and added to each docstring.
+RNN.__doc__ = RNN.__doc__.rstrip() + _PARAMS_DOC + _SHAPES_DOC.format(
+    states="one array", hidden="hidden_size", out="hidden_size")
+LSTM.__doc__ = LSTM.__doc__.rstrip() + _PARAMS_DOC + _SHAPES_DOC.format(
     states="a list of two arrays (h, c)", hidden="hidden_size (h: projection_size if given)",
     out="hidden_size (projection_size if given)")
-GRU.__doc__ += "\n    Parameters\n    ----------" + _PARAMS_DOC + _SHAPES_DOC.format(
-    states="one array", hidden="hidden_size", out="hidden_size")
+GRU.__doc__ = GRU.__doc__.rstrip() + "\n\n    Parameters\n    ----------" + _PARAMS_DOC + \
+    _SHAPES_DOC.format(states="one array", hidden="hidden_size", out="hidden_size")
