@@ -22,6 +22,7 @@
 
 # %%
 import os
+import re
 import time
 
 import numpy as np
@@ -179,7 +180,8 @@ assert a.dtype == np.float32 and a.shape == (2, 3) and a.context == mx.cpu()
 assert ones.dtype == np.int32
 assert mx.nd.array(np.arange(3, dtype=np.float64)).dtype == np.float32   # MXNet's default
 np.testing.assert_array_equal(table.asnumpy(), np.array([[10], [20], [30]]) + np.arange(4))
-assert broadcast_error is not None and "(2, 3)" in broadcast_error and "(4, 3)" in broadcast_error
+assert broadcast_error is not None                    # the message names both shapes:
+assert re.search(r"2,\s?3", broadcast_error) and re.search(r"4,\s?3", broadcast_error)
 
 # views share memory, copies do not
 assert x[0, 0].asscalar() == 100
@@ -190,7 +192,8 @@ assert same_object and new_object and (y.asnumpy() == 3).all()
 
 # contexts
 assert on_cpu1.context == mx.cpu(1) and (on_cpu1.asnumpy() == x.asnumpy()).all()
-assert context_error is not None and "context" in context_error   # minimx only, see the NB above
+if mx.__name__ == "minimx":                            # see the NB above: MXNet allows it
+    assert context_error is not None and "context" in context_error
 
 # asynchrony: with the threaded engine, pushing returns long before the work is done
 expected = m.asnumpy().astype(np.float64)
@@ -198,7 +201,8 @@ ref = expected
 for _ in range(6):
     ref = ref @ expected
 np.testing.assert_allclose(z.asnumpy(), ref, rtol=1e-3, atol=1e-3)
-if mx.engine.get_engine().name == "ThreadedEngine":
+engine_type = os.environ.get("MINIMX_ENGINE_TYPE") or os.environ.get("MXNET_ENGINE_TYPE", "")
+if not engine_type.startswith("Naive"):     # the naive engine computes during the push
     assert pushed < 0.5 * finished, (pushed, finished)
 
 # %% [markdown]

@@ -173,13 +173,13 @@ print("c =", c.asnumpy())
 #
 # ### Step 4: the engine
 #
-# `minimx/engine/threaded.py`, `ThreadedEngine.push`, lines 51-79, applies the four rules of
+# `minimx/engine/threaded.py`, `ThreadedEngine.push`, lines 59-95, applies the four rules of
 # `minimx/engine/var.py` (`append_read` 60-67, `append_write` 70-77, `complete_read` 80-83,
 # `complete_write` 86-89) to each variable. Our op is tiny (`inline=True`: invoke judged it below
-# the inline limit) and nothing else uses `a`, `b` or `c`, so `_run_now` (lines 81-125) runs it
+# the inline limit) and nothing else uses `a`, `b` or `c`, so `_run_now` (lines 131-178) runs it
 # right on our thread: a hand-off to a worker would cost more than adding two numbers. A big op
-# would instead go to a worker's queue and be run by `_execute` (lines 153-184), whose `_finish`
-# (lines 192-210) releases the variables and starts whatever was waiting on them.
+# would instead go to a worker's queue and be run by `_execute` (lines 206-237), whose `_finish`
+# (lines 245-263) releases the variables and starts whatever was waiting on them.
 
 # %%
 for fn in (threaded.ThreadedEngine.push, threaded.ThreadedEngine._run_now,
@@ -225,7 +225,7 @@ print("Cython kernel:", out_cython, " numpy reference:", out_numpy)
 # ### Step 6: reading the result
 #
 # `c.asnumpy()` (`minimx/ndarray/ndarray.py`, lines 134-137) calls the engine's `wait_for_var`
-# on `c`'s chunk (`threaded.py`, lines 213-230): it blocks until every op that writes `c` has
+# on `c`'s chunk (`threaded.py`, lines 266-286): it blocks until every op that writes `c` has
 # run, re-raises that op's error if it failed, and then copies the buffer out.
 #
 # ### And with autograd on

@@ -24,7 +24,6 @@ import tempfile
 
 import numpy as np
 
-import minimx as mx
 from minimx import autograd, gluon, init, nd
 from minimx.gluon import nn
 
@@ -218,7 +217,8 @@ np.testing.assert_array_equal(clone_out.asnumpy(), res_out.asnumpy())
 #   `hybrid_forward(F=mx.nd, ...)` with the parameters' data.
 # * `minimx/gluon/nn/dense.py` is the example layer: `__init__` declares parameters,
 #   `hybrid_forward` is one `F.FullyConnected` call.
-# * `minimx/gluon/summary.py` registers forward hooks on every block to collect the table.
+# * `minimx/gluon/summary.py` puts a forward hook on every layer (containers excepted), runs one
+#   forward pass and prints what the hooks collected.
 #
 # ## Summary
 #
