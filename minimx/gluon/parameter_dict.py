@@ -207,7 +207,10 @@ class ParameterDict:
                 if not name.startswith(restore_prefix):
                     raise MXNetError(f"restore_prefix is '{restore_prefix}' but Parameters name "
                                      f"'{name}' does not start with '{restore_prefix}'")
-        self.load_dict(nd.load(filename), ctx, allow_missing, ignore_extra, restore_prefix, filename,
+        loaded = nd.load(filename)
+        if not isinstance(loaded, dict):   # MXNet: AttributeError 'list' object has no 'items'
+            raise MXNetError(f"'{filename}' holds a list of arrays, not named parameters")
+        self.load_dict(loaded, ctx, allow_missing, ignore_extra, restore_prefix, filename,
                        cast_dtype, dtype_source)
 
     def load_dict(self, param_dict, ctx=None, allow_missing=False, ignore_extra=False,

@@ -43,7 +43,9 @@ Examples
 """
 import math
 import os
+import secrets
 import struct
+import sys
 
 import numpy as np
 
@@ -152,7 +154,9 @@ def _read_array(r, index):
         # NB: MXNet's C++ loader returns an empty NDArray() here, which its Python API then
         # refuses ("unknown storage type: -1"); we refuse at once.
         raise r.error(f"array {index} at byte {at} is an empty NDArray() with no shape")
-    if shape is None or any(dim < 0 for dim in shape):
+    if shape is None or any(dim < 0 for dim in shape) or \
+            math.prod(d for d in shape if d) > sys.maxsize // 8:
+        # (the last test: an empty array whose other dims no numpy array could have, 8-byte items)
         raise r.error(f"corrupt shape {shape} of array {index} at byte {at}")
     # The context tells MXNet where to put the array (a GPU, if it has one); minimx loads to cpu.
     _dev_type, _dev_id, flag = r.unpack("<iii", f"the context and dtype of array {index}")
@@ -164,6 +168,9 @@ def _read_array(r, index):
     size = math.prod(shape)
     # Checked against the bytes left *before* allocating, so a corrupt dim cannot ask for terabytes.
     start = r.take(size * dtype.itemsize, f"the data of array {index} ({dtype.name}, {shape})")
+    if dtype == np.bool_:
+        # Any byte may sit in a corrupt file; a bool must hold 0 or 1, so read bytes, then compare.
+        return (np.frombuffer(r.buf, np.uint8, count=size, offset=start) != 0).reshape(shape)
     data = np.frombuffer(r.buf, dtype.newbyteorder("<"), count=size, offset=start)
     # astype copies: the result owns its memory, is writable and in the machine's byte order.
     return data.astype(dtype).reshape(shape)
@@ -211,7 +218,11 @@ def decode(buf, source="<buffer>"):
             names.append(bytes(r.buf[start:start + length]).decode("utf-8"))
         except UnicodeDecodeError as err:
             raise r.error(f"name {i} at byte {start} is not UTF-8: {err}") from None
-    # NB: MXNet ignores any bytes after the names, and so do we.
+    if r.left():
+        # NB: MXNet 1.9.1 ignores bytes after the names; minimx refuses them, since its writer and
+        # MXNet's never put any there: they mean a damaged file, or two files run together.
+        raise r.error(f"{r.left()} unexpected bytes after the end of the data at byte {r.pos} "
+                      f"(the file should end there): a damaged or concatenated file")
     return dict(zip(names, arrays)) if names else arrays
 
 
@@ -281,6 +292,8 @@ def save(fname, data):
     Notes
     -----
     NB: MXNet 1.9.1 raises ValueError for a tuple of NDArrays; minimx saves it as a list.
+    NB: MXNet writes the file in place; minimx writes a temporary file beside it and renames it,
+    so a crash or a full disk midway leaves the old file whole (see ``_write_atomic``).
 
     Examples
     --------
@@ -303,9 +316,53 @@ def save(fname, data):
     else:
         raise ValueError("data needs to either be a NDArray, dict of str, NDArray pairs "
                          "or a list of NDarrays.")
-    buf = encode(payload)
-    with open(fname, "wb") as f:
-        f.write(buf)
+    if not isinstance(fname, (str, os.PathLike)):
+        raise TypeError("fname required to be a string")
+    _write_atomic(fname, encode(payload))
+
+
+def _write_chunks(f, buf):
+    """Write ``buf`` to ``f`` a piece at a time (where a full disk or a crash can stop a save)."""
+    view = memoryview(buf)
+    for start in range(0, len(view), _CHUNK):
+        f.write(view[start:start + _CHUNK])
+
+
+_CHUNK = 1 << 22
+
+
+def _write_atomic(fname, buf):
+    """Put ``buf`` in ``fname`` all at once: write a temporary file beside it, then rename.
+
+    ``os.replace`` within one folder is atomic, so a reader (or a crash, or a full disk midway)
+    sees the old file or the new one, never half of one. A path that is not a regular file
+    (``/dev/null``, a FIFO) is written in place: it cannot be replaced.
+    """
+    path = os.fspath(fname)
+    if os.path.exists(path) and not os.path.isfile(path):
+        with open(path, "wb") as f:
+            _write_chunks(f, buf)
+        return
+    folder, base = os.path.split(os.path.abspath(path))
+    tmp = os.path.join(folder, f".{base}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        # Mode 0o666 as open() would use, so the umask decides the permissions as before.
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    except OSError as err:
+        raise MXNetError(f"cannot save to {path!r}: {err.strerror} (creating {tmp!r})") from err
+    try:
+        with os.fdopen(fd, "wb") as f:
+            _write_chunks(f, buf)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        # Nothing of the failed save remains; the old file, if any, is untouched.
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
 
 
 def load(fname):

@@ -53,13 +53,47 @@ def _minimx_class(module, name):
                      "load the states into an optimizer minimx implements")
 
 
+# What a states file may name besides optimizers and schedulers: plain data, nothing that runs code.
+_SAFE_GLOBALS = {
+    ("builtins", "bytearray"), ("builtins", "set"), ("builtins", "frozenset"),
+    ("builtins", "complex"), ("builtins", "object"), ("copyreg", "_reconstructor"),
+    ("collections", "OrderedDict"),
+    ("numpy", "ndarray"), ("numpy", "dtype"),
+    ("numpy.core.multiarray", "_reconstruct"), ("numpy.core.multiarray", "scalar"),
+    ("numpy._core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "scalar"),
+}
+
+
+def _allowed_class(found, module, name):
+    from ..lr_scheduler import LRScheduler
+    from .optimizer import Optimizer
+    if isinstance(found, type) and issubclass(found, (Optimizer, LRScheduler)):
+        return found
+    raise pickle.UnpicklingError(
+        f"states file names {module}.{name}, which is not an optimizer or a learning-rate "
+        "scheduler: refusing to load it (a states file may only hold arrays, numbers, optimizers "
+        "and schedulers)")
+
+
 class _Unpickler(pickle.Unpickler):
+    """A restricted unpickler: states files come from elsewhere, and pickle can run any callable it
+    is told to. Only MXNet arrays, plain data, optimizers and schedulers may be named."""
+
     def find_class(self, module, name):
         if module == 'mxnet.ndarray.ndarray' and name == 'NDArray':
             return _PickledMXNetArray
         if module == 'mxnet' or module.startswith('mxnet.'):
-            return _minimx_class(module, name)
-        return super().find_class(module, name)
+            return _allowed_class(_minimx_class(module, name), module, name)
+        if module == 'minimx' or module.startswith('minimx.'):
+            try:
+                found = getattr(importlib.import_module(module), name, None)
+            except ImportError:
+                found = None
+            return _allowed_class(found, module, name)
+        if (module, name) in _SAFE_GLOBALS:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"states file names {module}.{name}: refusing to load it "
+                                     "(only arrays, numbers, optimizers and schedulers may appear)")
 
 
 def _unwrap(obj, seen):
@@ -87,7 +121,7 @@ def _unwrap(obj, seen):
 
 
 def loads(blob):
-    """Unpickle updater states written by MXNet 1.9.1 or by minimx."""
+    """Unpickle updater states written by MXNet 1.9.1 or by minimx (restricted: see _Unpickler)."""
     return _unwrap(_Unpickler(io.BytesIO(blob)).load(), {})
 
 
