@@ -104,7 +104,7 @@ def measure(workload, run, interp, args):
     env.update(workload.env)
     env.update(run.env)
     cmd = interp + [os.path.join(HERE, "child.py"), workload.name, run.framework,
-                    str(args.repeats), str(args.warmup)]
+                    str(max(args.repeats, workload.min_repeats)), str(args.warmup)]
     try:
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=args.timeout,
                               cwd=REPO)
@@ -149,13 +149,14 @@ def checks_agree(check, ref):
     return None
 
 
-def check_results(runs):
-    """Mark every run whose result differs from the reference's (MXNet's, else numpy's, else torch's)."""
+def check_results(runs, prefer=("mxnet", "numpy", "torch", "minimx")):
+    """Mark every run whose result differs from the reference's (the first framework of
+    ``prefer`` that has a result: MXNet's, else numpy's, else torch's, unless the workload says)."""
     by_fw = {}
     for run, res in runs:
         if "check" in res:
             by_fw.setdefault(run.framework, res["check"])
-    ref_fw = next((fw for fw in ("mxnet", "numpy", "torch", "minimx") if fw in by_fw), None)
+    ref_fw = next((fw for fw in prefer if fw in by_fw), None)
     for run, res in runs:
         if "check" in res and ref_fw is not None:
             res["mismatch"] = checks_agree(res["check"], by_fw[ref_fw])
@@ -294,7 +295,8 @@ def main(argv=None):
     info = machine()
     print(f"minimx benchmark: {info['cpu']} x {info['cores']} cores, {info['platform']}, "
           f"load {info['loadavg_start']}")
-    print(f"statistic: {args.stat} of {args.repeats} calls after {args.warmup} warm-up, "
+    print(f"statistic: {args.stat} of {args.repeats} calls (more where a workload asks) after "
+          f"{args.warmup} warm-up, "
           f"x {args.rounds} round(s); each run in a fresh process")
     print("minimx/this: minimx time / this run's time (below 1: minimx is faster); "
           "cpu/wall: process CPU time / wall time (about the cores kept busy)")
@@ -321,7 +323,7 @@ def main(argv=None):
                           + (fmt_time(min(res["times"])) if "times" in res
                              else res.get("error") or res.get("skipped")), flush=True)
         runs = [(run, merge(rounds[run.label])) for run in workload.runs]
-        check_results(runs)
+        check_results(runs, workload.check_order)
         results.append(report(workload, runs, args.stat))
         sys.stdout.flush()
     info["loadavg_end"] = _loadavg()

@@ -171,8 +171,10 @@ def test_async_error_surfaces_at_asnumpy_with_op_and_line(failing_op):
     z = y + 1                               # downstream of the failure
     with pytest.raises(mx.MXNetError, match=r"_test_failing_op \(pushed at .*test_ndarray.py:\d+"):
         z.asnumpy()
+    mx.nd.waitall()             # raised at asnumpy already: waitall returns (as MXNet's does)
+    invoke(failing_op, (x,), {})
     with pytest.raises(mx.MXNetError, match="overflow in kernel"):
-        mx.nd.waitall()
+        mx.nd.waitall()                                     # a failure no wait has raised
     mx.nd.waitall()                                         # raised once, then clean
     assert (x + 1).asnumpy().tolist() == [2, 2]             # the engine still works
 

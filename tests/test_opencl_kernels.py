@@ -80,6 +80,25 @@ def test_engine_order_across_devices():
     assert float(a.asnumpy()[0, 0]) == 63.0
 
 
+def test_device_selectors():
+    from minimx._kernels.opencl import device
+    everything = device._all_devices()
+    first = everything[0][3]
+    assert device._select("0", everything) == first
+    assert device._select("0:0", everything) == first
+    assert device._select(everything[0][2].name[:4].upper(), everything) == first
+    with pytest.raises(mx.MXNetError, match="no OpenCL device matches 'no-such-device'"):
+        device._select("no-such-device", everything)
+
+
+def test_memory_info_and_empty_cache():
+    free, total = mx.context.gpu_memory_info(0)
+    assert 0 < free <= total
+    x = mx.nd.ones((1000,), ctx=GPU)
+    del x
+    mx.gpu().empty_cache()
+
+
 def test_missing_device_is_a_clear_error():
     with pytest.raises(mx.MXNetError, match="only .* OpenCL device"):
         mx.nd.zeros((2,), ctx=mx.gpu(57))
@@ -333,3 +352,46 @@ def test_fallback_writes_back_mutated_inputs():
         results.append((W, N))
     for a, b in zip(*results):
         same(a, b)
+
+
+@few
+@given(shape=shapes, data=st.data())
+def test_pick_forward_backward(shape, data):
+    axis = data.draw(st.integers(-len(shape), len(shape) - 1))
+    mode = data.draw(st.sampled_from(["clip", "wrap"]))
+    keep = tuple(s for a, s in enumerate(shape) if a != axis % len(shape))
+    x = rand(shape)
+    idx = np.random.RandomState(1).randint(-3, shape[axis] + 3, size=keep).astype(np.float32)
+    res = []
+    for ctx in (CPU, GPU):
+        v, i = mx.nd.array(x, ctx=ctx), mx.nd.array(idx, ctx=ctx)
+        v.attach_grad()
+        with mx.autograd.record():
+            y = mx.nd.pick(v, i, axis=axis, mode=mode)
+            (y * 3).sum().backward()
+        res.append((y, v.grad))
+    same(res[0][0], res[1][0])
+    same(res[0][1], res[1][1])
+
+
+@few
+@given(n=st.integers(1, 3), c=st.integers(1, 3), f=st.integers(1, 4), h=st.integers(3, 9),
+       w=st.integers(3, 9), k=st.integers(1, 3), stride=st.integers(1, 2), pad=st.integers(0, 1),
+       dilate=st.integers(1, 2), no_bias=st.booleans())
+def test_convolution_forward_backward(n, c, f, h, w, k, stride, pad, dilate, no_bias):
+    if (k - 1) * dilate + 1 > min(h, w) + 2 * pad:
+        return
+    x, wt, b = rand((n, c, h, w), seed=1), rand((f, c, k, k), seed=2), rand((f,), seed=3)
+    kw = dict(kernel=(k, k), stride=(stride, stride), pad=(pad, pad), dilate=(dilate, dilate),
+              num_filter=f, no_bias=no_bias)
+    res = []
+    for ctx in (CPU, GPU):
+        args = [mx.nd.array(v, ctx=ctx) for v in ((x, wt) if no_bias else (x, wt, b))]
+        for a in args:
+            a.attach_grad()
+        with mx.autograd.record():
+            y = mx.nd.Convolution(*args, **kw)
+            (y * y).sum().backward()
+        res.append([y] + [a.grad for a in args])
+    for a, b_ in zip(*res):
+        same(a, b_, rtol=1e-4, atol=1e-4)

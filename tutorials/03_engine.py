@@ -145,7 +145,7 @@ try:
     mx.nd.waitall()     # MXNet 1.9.1: already reported at asnumpy, so nothing new to raise
     waitall_raised = False
 except mx.MXNetError:
-    waitall_raised = True   # minimx today raises the same failure a second time (see the Check)
+    waitall_raised = True   # would mean the same failure was raised twice
 healthy = (mx.nd.ones((2, 2)) * 3).asnumpy()   # unrelated arrays are unaffected
 
 # %% [markdown]
@@ -226,10 +226,8 @@ np.testing.assert_array_equal(naive_values, threaded_values)
 # the asynchronous error surfaced at asnumpy, naming the op and the pushing line
 assert async_error is not None and "potrf" in async_error and "03_engine.py" in async_error
 assert (healthy == 3).all()
-# NB: skipped on purpose. MXNet 1.9.1 does not raise a failure at waitall() once asnumpy() has
-# raised it; minimx raises it again (a known bug in minimx/engine, reported). Enable this check
-# when it is fixed:
-# assert not waitall_raised
+# a failure already raised at asnumpy() is not raised again by waitall() (as in MXNet 1.9.1)
+assert not waitall_raised
 # the timeline shows the two chains running at the same time
 assert len(records) == 2 * steps, len(records)
 assert "dot" in table and os.path.exists(trace_file)

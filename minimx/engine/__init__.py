@@ -90,19 +90,22 @@ def wait_all():
 
 
 class bulk:
-    """``with mx.engine.bulk(size):`` is accepted for MXNet compatibility.
-
-    NB: MXNet groups up to ``size`` consecutive ops into one engine op to save per-op overhead;
-    minimx runs ready tiny ops on the pushing thread instead, which has the same effect.
+    """``with mx.engine.bulk(size):``: this thread's ops are pushed in segments of up to ``size``
+    ops, each one engine op (MXNet's bulk execution): fewer hand-offs, no parallelism inside a
+    segment. The threaded engine flushes a segment when it is full, at the end of the block and
+    before any wait; the naive engine runs every op at once anyway.
     """
 
     def __init__(self, size):
-        self.size = size
+        self.size = int(size)
 
     def __enter__(self):
+        self._engine = get_engine()
+        self._prev = self._engine.begin_bulk(self.size)
         return self
 
     def __exit__(self, *exc):
+        self._engine.end_bulk(self._prev)
         return False
 
 

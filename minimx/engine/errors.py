@@ -4,7 +4,7 @@ import sys
 
 from ..base import MXNetError
 
-__all__ = ["OpFailure", "push_site", "wrap_failure", "check_vars"]
+__all__ = ["OpFailure", "push_site", "wrap_failure", "check_vars", "raise_first_unreported"]
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
@@ -21,12 +21,13 @@ def push_site(depth=2):
 
 class OpFailure:
     """What a failed op leaves on the variables it writes: enough to raise a fresh error later."""
-    __slots__ = ("name", "where", "cause")
+    __slots__ = ("name", "where", "cause", "reported")
 
     def __init__(self, name, where, cause):
         self.name = name
         self.where = where
         self.cause = cause
+        self.reported = False      # raised at a wait already: wait_all does not raise it again
 
     def message(self):
         cause = self.cause
@@ -34,6 +35,7 @@ class OpFailure:
         return f"operator {self.name} (pushed at {self.where}) failed: {text}"
 
     def raise_(self):
+        self.reported = True
         raise MXNetError(self.message()) from self.cause
 
 
@@ -46,3 +48,10 @@ def check_vars(vars_):
     for v in vars_:
         if v.exc is not None:
             v.exc.raise_()
+
+
+def raise_first_unreported(failures):
+    """``wait_all``'s rule (MXNet's): raise the first failure no earlier wait has raised."""
+    for failure in failures:
+        if not failure.reported:
+            failure.raise_()

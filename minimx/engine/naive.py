@@ -10,7 +10,7 @@ import time
 
 from ..threads import budget
 from .devsync import SYNCS, sync
-from .errors import check_vars, push_site, wrap_failure
+from .errors import check_vars, push_site, raise_first_unreported, wrap_failure
 from .var import Opr
 
 __all__ = ["NaiveEngine"]
@@ -55,6 +55,16 @@ class NaiveEngine:
             for v in writes:
                 v.exc = failure
 
+    # Bulking changes nothing here: every op already runs at push time.
+    def begin_bulk(self, size):
+        return None
+
+    def end_bulk(self, prev):
+        pass
+
+    def flush_bulk(self):
+        pass
+
     def wait_for_var(self, var):
         if SYNCS:
             sync(var)
@@ -66,7 +76,7 @@ class NaiveEngine:
         with self._lock:
             failures, self._failures = self._failures, []
         if failures:
-            failures[0].raise_()
+            raise_first_unreported(failures)
 
     def shutdown(self):
         pass

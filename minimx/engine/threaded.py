@@ -11,6 +11,12 @@ Steps of ``push(fn, reads, writes, ctx, name, inline)``:
    was granted are ready. The finishing worker runs the first of them itself and queues the rest.
 4. ``push`` blocks while ``max_inflight`` ops are queued or running (backpressure).
 
+Bulking (``engine.bulk(size)``, MXNet's bulk execution; backward uses it): while a thread is
+inside ``bulk``, its pushes are collected into a segment instead; every ``size`` ops (and at the
+end of the block, and before any wait) the segment is pushed as ONE op that runs its functions in
+push order, reading the union of what they read and writing the union of what they wrote. One
+hand-off per segment instead of one per op; the ops of a segment do not run in parallel.
+
 Workers sleep on their queue (``queue.SimpleQueue.get``): nothing busy-waits. CPU contexts share
 one pool of ``cpu_workers`` threads (they are the same cores); every other device gets one
 issuing thread, so its ops are issued in order (an OpenCL in-order queue).
@@ -21,7 +27,7 @@ import time
 
 from ..threads import budget
 from .devsync import SYNCS, sync
-from .errors import OpFailure, check_vars, push_site
+from .errors import OpFailure, check_vars, push_site, raise_first_unreported
 from .var import Opr
 
 __all__ = ["ThreadedEngine"]
@@ -47,9 +53,18 @@ class ThreadedEngine:
         self._waiting_all = 0          # threads in wait_all
         self._queues = {}              # device key -> SimpleQueue of ready ops
         self._threads = []
+        self._tls = threading.local()  # .segment: the pushing thread's bulk segment, if any
 
     # -- pushing ---------------------------------------------------------------------------------
     def push(self, fn, reads, writes, ctx=None, name="op", inline=False):
+        seg = self._tls.__dict__.get("segment")
+        if seg is not None:
+            if seg.key == _device_key(ctx):
+                seg.add(fn, reads, writes, name)
+                if len(seg.fns) >= seg.size:
+                    self._flush(seg)
+                return
+            self._flush(seg)
         if inline and self._run_now(fn, reads, writes, name):
             return
         opr = Opr(fn, reads, writes, name, ctx)
@@ -78,6 +93,40 @@ class ThreadedEngine:
         else:
             opr.where = push_site()
             self._queue_for(ctx).put(opr)
+
+    # -- bulking ---------------------------------------------------------------------------------
+    def begin_bulk(self, size):
+        """Collect this thread's pushes into segments of ``size`` ops; returns the previous state."""
+        prev = self._tls.__dict__.get("segment")
+        if prev is not None:
+            self._flush(prev)
+        self._tls.segment = _Segment(size) if size > 1 else None
+        return prev
+
+    def end_bulk(self, prev):
+        seg = self._tls.__dict__.get("segment")
+        if seg is not None:
+            self._flush(seg)
+        self._tls.segment = None if prev is None else _Segment(prev.size)
+
+    def _flush(self, seg):
+        """Push the collected ops as one op (bulking is off while it is pushed)."""
+        if not seg.fns:
+            return
+        fns, reads, writes, ctx, names = seg.take()
+        self._tls.segment = None
+        try:
+            if len(fns) == 1:
+                self.push(fns[0], reads, writes, ctx, names[0], False)
+            else:
+                self.push(_Run(fns), reads, writes, ctx, "Bulk(" + ",".join(names) + ")", False)
+        finally:
+            self._tls.segment = seg
+
+    def flush_bulk(self):
+        seg = self._tls.__dict__.get("segment")
+        if seg is not None:
+            self._flush(seg)
 
     def _run_now(self, fn, reads, writes, name):
         """The fast path of a tiny op: if nothing runs, waits on or has failed on its variables,
@@ -129,7 +178,7 @@ class ThreadedEngine:
         return True
 
     def _queue_for(self, ctx):
-        key = "cpu" if ctx is None or ctx.device_type.startswith("cpu") else (ctx.device_type, ctx.device_id)
+        key = _device_key(ctx)
         q = self._queues.get(key)
         if q is None:
             with self._lock:
@@ -215,6 +264,7 @@ class ThreadedEngine:
 
     # -- waiting ---------------------------------------------------------------------------------
     def wait_for_var(self, var):
+        self.flush_bulk()
         with self._lock:
             idle = var.idle_for_read()
         if not idle:
@@ -236,6 +286,7 @@ class ThreadedEngine:
         check_vars((var,))
 
     def wait_all(self):
+        self.flush_bulk()
         with self._lock:
             while self._pending:
                 self._waiting_all += 1
@@ -245,10 +296,11 @@ class ThreadedEngine:
         if SYNCS:
             sync(None)
         if failures:
-            failures[0].raise_()
+            raise_first_unreported(failures)
 
     def shutdown(self):
         """Finish queued work and stop the workers (used when switching engines)."""
+        self.flush_bulk()
         with self._lock:
             while self._pending:
                 self._waiting_all += 1
@@ -263,6 +315,62 @@ class ThreadedEngine:
 
 def _nothing():
     pass
+
+
+def _device_key(ctx):
+    """The queue an op of ``ctx`` goes to: one for every CPU context, one per other device."""
+    return "cpu" if ctx is None or ctx.device_type.startswith("cpu") else (ctx.device_type,
+                                                                            ctx.device_id)
+
+
+class _Run:
+    """A bulk segment's function: its ops' functions in push order (the first failure stops it)."""
+    __slots__ = ("fns",)
+
+    def __init__(self, fns):
+        self.fns = fns
+
+    def __call__(self):
+        for fn in self.fns:
+            fn()
+
+
+class _Segment:
+    """The ops one thread pushed inside ``bulk`` and not yet handed to the engine."""
+    __slots__ = ("size", "key", "ctx", "fns", "names", "reads", "writes", "written")
+
+    def __init__(self, size):
+        self.size = size
+        self.key = "cpu"
+        self.ctx = None
+        self._reset()
+
+    def _reset(self):
+        self.fns, self.names, self.reads, self.writes, self.written = [], [], [], [], set()
+
+    def add(self, fn, reads, writes, name):
+        if not self.fns:
+            self.ctx = None
+        written = self.written
+        for v in writes:
+            if id(v) not in written:
+                written.add(id(v))
+                self.writes.append(v)
+        for v in reads:
+            if id(v) not in written:
+                self.reads.append(v)     # duplicates and later writes are dropped in take()
+        self.fns.append(fn)
+        self.names.append(name)
+
+    def take(self):
+        written, seen, reads = self.written, set(), []
+        for v in self.reads:
+            if id(v) not in written and id(v) not in seen:
+                seen.add(id(v))
+                reads.append(v)
+        out = (self.fns, tuple(reads), tuple(self.writes), self.ctx, self.names)
+        self._reset()
+        return out
 
 
 def _failure_of(reads, writes):

@@ -4,14 +4,16 @@
    trace themselves. The result is one ``mx.sym`` graph for the whole block (``export`` writes it).
 2. Shapes: Parameters still waiting for their shape (``Dense(10)``) get it from the graph's shape
    inference given the input shapes; a layer the graph cannot infer for runs once imperatively.
-3. Run: every later call feeds the inputs and the Parameters' arrays to the graph, whose nodes are
-   pushed through ``invoke`` like ``mx.nd`` calls: the engine overlaps independent branches and
-   autograd records the nodes, so ``backward`` works through a hybridized block.
+3. Run: every later call feeds the inputs and the Parameters' arrays to the graph. For each input
+   signature (shapes, dtypes, context) a ``GraphPlan`` keeps every node's output shapes, dtypes and
+   kernel, so a call allocates the outputs, records the nodes on the autograd tape (``backward``
+   works through a hybridized block) and pushes the whole graph as one engine op. A graph the
+   plan does not cover (a composite op) runs node by node through ``invoke``, like ``mx.nd`` calls.
 """
 from .. import symbol
 from ..base import MXNetError
 from ..ndarray import NDArray
-from ..symbol.executor import run_graph
+from ..symbol.executor import GraphPlan, run_graph
 from ..symbol.infer import propagate_shapes
 from ..symbol.symbol import topo_order
 
@@ -68,6 +70,8 @@ class CachedGraph:
         self.params = {p.name: p for p in block.collect_params().values()}
         graph_vars = {n.name for n in self.nodes if n.op is None}
         self.used = [name for name in self.params if name in graph_vars]
+        self.var_names = [n.name for n in self.nodes if n.op is None]
+        self.plans = {}      # input signature -> GraphPlan (None: run node by node)
         missing = [n for n in graph_vars if n not in self.params and n not in names]
         if missing:
             raise MXNetError(f"{block.__class__.__name__}: the traced graph uses variables {missing} "
@@ -100,6 +104,22 @@ class CachedGraph:
         feed = dict(zip(self.input_names, flat))
         for name in self.used:
             feed[name] = self.params[name].data(ctx)
-        outs = run_graph(self.output, feed, self.nodes)
+        outs = self._run_planned(feed, ctx)
+        if outs is None:
+            outs = run_graph(self.output, feed, self.nodes)
         result, _ = regroup(outs, self.out_format)
         return result
+
+    def _run_planned(self, feed, ctx):
+        """The outputs through the signature's GraphPlan, or None to take the node-by-node path."""
+        arrays = [feed.get(n) for n in self.var_names]
+        key = []
+        for a in arrays:
+            if not isinstance(a, NDArray) or a._chunk.ctx != ctx:
+                return None    # the slow path raises the right error
+            key.append((a._shape, a._data.dtype))
+        key = (ctx, tuple(key))
+        plan = self.plans.get(key, False)
+        if plan is False:
+            plan = self.plans[key] = GraphPlan.build(self.nodes, self.output._outputs, arrays, ctx)
+        return None if plan is None else plan(arrays)

@@ -9,18 +9,24 @@ Steps of ``backward(heads, head_grads, ...)``:
    outputs; add what it returns to the gradients of its inputs. Rules are made of ops, so this
    runs on the engine like any other work, and with ``create_graph`` it is itself recorded.
 5. Write the gradients of the variables into their ``.grad`` (``grad_req='write'``) or add them
-   (``'add'``); or, for ``autograd.grad``, return them.
+   (``'add'``); or, for ``autograd.grad``, return them. A gradient array that nothing else shares
+   is not copied: the ``.grad`` array takes over its storage (the same NDArray object, new
+   buffer), which saves one copy op per parameter per step.
 6. Unless ``retain_graph``, free the graph: a second backward through it is an error.
 
 NB: this lives in the ndarray layer (not in ``minimx.autograd``) because ``NDArray.backward``
 calls it; ``mx.autograd`` re-exports it.
 """
+from .. import engine as _engine
 from ..base import MXNetError
+from ..ops.gradutil import wanted as _wanted
 from ..ops.opdef import NO_GRAD
 from . import invoke as _invoke
 from . import tape
 
-__all__ = ["backward"]
+__all__ = ["backward", "BULK"]
+
+BULK = 15   # gradient ops per engine op (MXNet's MXNET_EXEC_BULK_EXEC_MAX_NODE_TRAIN_BWD default)
 
 
 def _describe(x):
@@ -72,6 +78,10 @@ def backward(heads, head_grads=None, retain_graph=False, train_mode=True, variab
     order = _topological(heads)
     prev_rec = tape.set_recording(create_graph)
     prev_train = tape.set_training(train_mode)
+    # The gradient ops go to the engine in segments of BULK ops (MXNet bulks backward the same
+    # way): a backward pass is many small dependent ops, where hand-offs cost more than overlap.
+    bulking = _engine.bulk(BULK)
+    bulking.__enter__()
     try:
         grads = {}   # id(array) -> [array, gradient]
         for h, g in zip(heads, head_grads):
@@ -88,22 +98,55 @@ def backward(heads, head_grads=None, retain_graph=False, train_mode=True, variab
         if variables is not None:
             return [grads[id(v)][1] if id(v) in grads else F.zeros_like(v) for v in variables]
         tape.set_recording(False)
+        own = None if create_graph else _exclusive_chunks(grads, heads, head_grads, order)
         for x, g in grads.values():
             if x._grad_req == "null" or x._grad is None or x._node is not None:
                 continue
             if x._grad_req == "add":
                 x._grad += g
-            else:
+            elif own is None or not _adopt(x._grad, g, own):
                 g.copyto(x._grad)
             x._fresh_grad = True    # what Trainer's stale-gradient check looks at
         return None
     finally:
+        bulking.__exit__(None, None, None)
         tape.set_recording(prev_rec)
         tape.set_training(prev_train)
         if not retain_graph:
             for node in order:
                 node.freed = True
                 node.inputs = node.outputs = ()
+
+
+def _exclusive_chunks(grads, heads, head_grads, order):
+    """ids of the storage chunks that exactly one gradient uses and no forward value or head
+    gradient shares: a ``.grad`` may adopt such a chunk without aliasing anything."""
+    count = {}
+    for _, g in grads.values():
+        k = id(g._chunk)
+        count[k] = count.get(k, 0) + 1
+    for a in list(heads) + [g for g in head_grads if g is not None]:
+        count[id(a._chunk)] = 2
+    for node in order:
+        for a in node.inputs:
+            count[id(a._chunk)] = 2
+        for a in node.outputs:
+            count[id(a._chunk)] = 2
+    return {k for k, n in count.items() if n == 1}
+
+
+def _adopt(buf, g, own):
+    """Point the ``.grad`` array ``buf`` at ``g``'s storage (instead of copying ``g`` into it),
+    when ``g`` alone uses a whole chunk of the same shape, dtype and context."""
+    chunk, data = g._chunk, g._data
+    if (id(chunk) not in own or g._offset or buf._offset or type(buf) is not type(g)
+            or buf._shape != g._shape or data.dtype != buf._data.dtype
+            or chunk.ctx != buf._chunk.ctx or buf._data.size != buf._chunk.buf.size
+            or data.size != chunk.buf.size):
+        return False
+    buf._chunk, buf._data = chunk, data
+    own.discard(id(chunk))
+    return True
 
 
 def _accumulate(grads, x, g):
@@ -126,7 +169,11 @@ def _apply_rule(node, out_grads, grads, F):
         raise MXNetError(f"backward: operator {op.name} has no gradient rule yet, so gradients "
                          "cannot flow through it; compute it outside autograd.record() or use "
                          "ops that have one")
-    in_grads = rule(F, node.attrs, node.inputs, node.outputs, out_grads)
+    _wanted.inputs = wanted    # lets expensive rules skip the gradients nobody needs
+    try:
+        in_grads = rule(F, node.attrs, node.inputs, node.outputs, out_grads)
+    finally:
+        _wanted.inputs = None
     if len(in_grads) != len(node.inputs):
         raise MXNetError(f"{op.name}: its gradient rule returned {len(in_grads)} gradients for "
                          f"{len(node.inputs)} inputs")

@@ -14,6 +14,7 @@ The checks follow MXNet's shape inference (``src/operator/nn/convolution.cc``,
 """
 from ..base import prod
 from .linalg import float_dtype
+from .gradutil import input_wanted
 from .gradutil_linalg import call
 from .opdef import Domain, OpDef, Param, fail
 from .params import Bool, Int, Shape
@@ -197,8 +198,9 @@ def _conv_grad(F, attrs, inputs, outputs, out_grads):
     if g is None:
         return [None] * len(inputs)
     x, w = inputs[0], inputs[1]
-    grads = [call(F, "_backward_Convolution_data", g, w, data_shape=x.shape, **_geo(attrs)),
-             call(F, "_backward_Convolution_weight", g, x, **_geo(attrs))]
+    grads = [call(F, "_backward_Convolution_data", g, w, data_shape=x.shape, **_geo(attrs))
+             if input_wanted(0) else None,
+             call(F, "_backward_Convolution_weight", g, x, **_geo(attrs)) if input_wanted(1) else None]
     return grads + [_bias_grad(F, g)] * (len(inputs) - 2)
 
 

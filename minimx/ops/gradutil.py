@@ -1,7 +1,23 @@
 """Helpers that gradient rules share. Everything here is written with ops (``F``), so it runs on any
 backend and can itself be differentiated."""
 
-__all__ = ["unbroadcast", "zeros_for"]
+import threading
+
+__all__ = ["unbroadcast", "zeros_for", "input_wanted", "wanted"]
+
+
+class _Wanted(threading.local):
+    inputs = None     # set by backward around a rule: which inputs need a gradient (None: all)
+
+
+wanted = _Wanted()
+
+
+def input_wanted(i):
+    """False when backward does not need input ``i``'s gradient: an expensive rule (a matrix
+    product, a convolution) may then return None for it instead of computing it."""
+    w = wanted.inputs
+    return w is None or w[i]
 
 
 def unbroadcast(F, g, shape):

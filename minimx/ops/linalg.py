@@ -18,6 +18,7 @@ MXNet's conventions kept here:
 import numpy as np
 
 from ..base import prod
+from .gradutil import input_wanted
 from .gradutil_linalg import as_shape, matmul_grads, swap_last, triangle_mask
 from .opdef import Domain, OpDef, Param, fail
 from .params import Bool, Enum, Float, Int
@@ -333,7 +334,8 @@ def _fc_grad(F, attrs, inputs, outputs, out_grads):
     units, nh = w.shape[1], w.shape[0]
     rows = prod(x.shape) // units if units else 0
     x2, g2 = as_shape(F, x, (rows, units)), as_shape(F, g, (rows, nh))
-    grads = [as_shape(F, F.dot(g2, w), x.shape), F.dot(g2, x2, transpose_a=True)]
+    grads = [as_shape(F, F.dot(g2, w), x.shape) if input_wanted(0) else None,
+             F.dot(g2, x2, transpose_a=True) if input_wanted(1) else None]
     if len(inputs) == 3:
         grads.append(as_shape(F, F.sum(g2, axis=0), inputs[2].shape))
     return grads

@@ -25,11 +25,13 @@ Optimisations:
 1. 1-d and 2-d are 3-d with unit axes, so one loop nest serves all three.
 2. For each kernel offset the valid output columns ``[ow_lo, ow_hi)`` are computed once, so the
    innermost loop has no bounds test; with ``stride == 1`` it is a straight contiguous copy.
-3. A 1x1 convolution with stride 1 and no padding needs no im2col: the data already is ``col``.
+3. Batched columns: the columns of a chunk of samples sit side by side, ``(K, nb * L)``, so a
+   group costs one GEMM per chunk, not one per sample (per-sample GEMMs of small images are all
+   call overhead, and those of deep layers with a tiny grid re-read the weight for every sample).
 4. Threads: with at least as many samples as threads, each thread takes whole samples (its own
-   scratch ``col`` buffer, single-threaded BLAS): no synchronisation inside a sample. With fewer
-   samples (inference on one image), im2col runs ``prange`` over channels and the GEMM is split by
-   rows (``gemm.matmul``). Scratch buffers are kept per thread and reused across calls.
+   scratch buffers, single-threaded BLAS): no synchronisation inside a sample. With fewer
+   samples (inference on one image), the GEMM is split by rows (``gemm.matmul``). Scratch buffers
+   are kept per thread and reused across calls.
 """
 import threading
 
@@ -233,14 +235,17 @@ def col2im(col, img, kernel, stride, pad, dilate, nthreads=1):
 
 
 _local = threading.local()
+# Column elements per chunk of samples: bounds the scratch memory (16 MB of float32).
+CHUNK_ELEMS = 1 << 22
 
 
-def scratch(shape, dtype):
-    """A per-thread scratch array (grown when too small, reused across calls, never shared)."""
+def scratch(shape, dtype, slot="col"):
+    """A per-thread scratch array (grown when too small, reused across calls, never shared);
+    ``slot`` names independent buffers of one thread."""
     n = 1
     for s in shape:
         n *= s
-    key = np.dtype(dtype).name
+    key = slot + np.dtype(dtype).name
     buf = getattr(_local, key, None)
     if buf is None or buf.size < n:
         buf = np.empty(n, dtype)
@@ -249,48 +254,71 @@ def scratch(shape, dtype):
 
 
 def _use_reference(ins, outs):
-    return ins[0].dtype not in _FLOATS or ins[0].size == 0 or outs[0].size == 0
+    return (ins[0].dtype not in _FLOATS or ins[0].size == 0 or outs[0].size == 0
+            or any(x.dtype != ins[0].dtype for x in ins) or not outs[0].flags.c_contiguous)
+
+
+def _by_samples(n_batch, per_sample, threads, fn):
+    """Call ``fn(lo, hi, nthreads)`` over the batch: whole samples per thread when there are
+    enough samples (single-threaded BLAS each), else one caller with ``threads`` for the GEMMs;
+    each call is cut into chunks of at most ``CHUNK_ELEMS`` column elements inside ``fn``."""
+    if n_batch >= threads > 1:
+        gemm.run_blocks(lambda lo, hi: fn(lo, hi, 1), n_batch, threads)
+    else:
+        fn(0, n_batch, threads)
+
+
+def _chunks(lo, hi, per_sample):
+    step = max(1, CHUNK_ELEMS // max(1, per_sample))
+    for a in range(lo, hi, step):
+        yield a, min(hi, a + step)
+
+
+def _side_by_side(x, nb, rows, L, slot):
+    """``x`` ``(nb, rows, L)`` as ``(rows, nb * L)``: sample n in columns ``n*L .. n*L+L-1``."""
+    if nb == 1:
+        return x.reshape(rows, L)
+    t = scratch((rows, nb * L), x.dtype, slot)
+    t.reshape(rows, nb, L)[...] = x.swapaxes(0, 1)
+    return t
 
 
 # -- kernels -----------------------------------------------------------------------------------
+# Every kernel lays out the columns of a chunk of samples side by side, ``(K, nb * L)``, so each
+# group needs ONE GEMM per chunk (not one per sample: per-sample GEMMs of a small image, or of a
+# deep layer with a 1x1 grid, are dominated by call overhead or by re-reading the weight).
 def convolution(ins, outs, attrs):
     if _use_reference(ins, outs):
         return REFERENCE["Convolution"](ins, outs, attrs)
-    data, weight, out = ins[0], ins[1], outs[0]
+    data, weight, out = np.ascontiguousarray(ins[0]), ins[1], outs[0]
     kernel, stride, dilate, pad = geometry(attrs)
     n_batch, channels = data.shape[:2]
     groups = attrs["num_group"]
     fg = weight.shape[0] // groups
     kg = weight[0].size                       # (C / G) * prod(kernel): one group's column rows
     w = weight.reshape(groups, fg, kg)
-    o = out.reshape(n_batch, groups, fg, -1)
+    K, L = col_shape(data.shape[1:], kernel, stride, pad, dilate)
+    o = out.reshape(n_batch, groups, fg, L)
     bias = None if attrs["no_bias"] else ins[2].reshape(groups, fg, 1)
-    direct = kg * groups == channels and all(s == 1 for s in stride) and not any(pad)
-    cshape = col_shape(data.shape[1:], kernel, stride, pad, dilate)
-    flops = out.size * kg
-    threads = gemm.threads_for(flops, n_batch * groups * fg)
+    geom = make_geom(data.shape[1:], kernel, stride, pad, dilate)
+    flat = data.reshape(-1)
+    threads = gemm.threads_for(out.size * kg, n_batch * groups * fg)
 
-    def sample(n, col, nthreads):
-        if direct:
-            col = data[n].reshape(cshape)     # 1x1, stride 1, no pad: the data is the columns
-        else:
-            im2col(data[n], col, kernel, stride, pad, dilate,
-                   nthreads if col.size >= PARALLEL_COPY_MIN else 1)
-        for g in range(groups):
-            gemm.matmul(w[g], col[g * kg:(g + 1) * kg], o[n, g], nthreads)
-        if bias is not None:
-            o[n] += bias
-
-    if n_batch >= threads:
-        def block(lo, hi):
-            col = None if direct else scratch(cshape, data.dtype)
-            for n in range(lo, hi):
-                sample(n, col, 1)
-        gemm.run_blocks(block, n_batch, threads)
-    else:
-        col = None if direct else scratch(cshape, data.dtype)
-        for n in range(n_batch):
-            sample(n, col, threads)
+    def run(lo, hi, nthreads):
+        for a, b in _chunks(lo, hi, K * L):
+            nb = b - a
+            col = scratch((K, nb * L), data.dtype)
+            _im2col_batch(flat, col.reshape(-1), geom, a, b)
+            for g in range(groups):
+                if nb == 1:
+                    gemm.matmul(w[g], col[g * kg:(g + 1) * kg], o[a, g], nthreads)
+                    continue
+                res = scratch((fg, nb * L), data.dtype, "res")
+                gemm.matmul(w[g], col[g * kg:(g + 1) * kg], res, nthreads)
+                o[a:b, g] = res.reshape(fg, nb, L).swapaxes(0, 1)
+            if bias is not None:
+                o[a:b] += bias
+    _by_samples(n_batch, K * L, threads, run)
 
 
 def deconvolution(ins, outs, attrs):
@@ -313,79 +341,85 @@ def backward_convolution_data(ins, outs, attrs):
 
 def _transposed(data, weight, out, kernel, stride, dilate, pad, groups, bias):
     """``out`` = the transposed convolution of ``data`` with ``weight`` ``(C, F/G, *kernel)``:
-    per sample and group, ``col = weight[g].T @ data[g]``, then ``col2im`` adds it into ``out``."""
+    per chunk of samples and group, ``col = weight[g].T @ data[g]``, then ``col2im`` adds it into
+    ``out``."""
     n_batch, channels = data.shape[:2]
     cg = channels // groups
     rows = weight[0].size                     # (F / G) * prod(kernel): one group's column rows
     w = weight.reshape(groups, cg, rows)
     d = data.reshape(n_batch, groups, cg, -1)
-    cshape = col_shape(out.shape[1:], kernel, stride, pad, dilate)
+    K, L = col_shape(out.shape[1:], kernel, stride, pad, dilate)
+    geom = make_geom(out.shape[1:], kernel, stride, pad, dilate)
+    flat = out.reshape(-1)
     threads = gemm.threads_for(data.size * rows, n_batch * groups * rows)
 
-    def sample(n, col, nthreads):
-        for g in range(groups):
-            # col rows of group g = weight[g].T @ data[g]: every data element times the kernel.
-            gemm.matmul(w[g].T, d[n, g], col[g * rows:(g + 1) * rows], nthreads)
-        col2im(col, out[n], kernel, stride, pad, dilate,
-               nthreads if col.size >= PARALLEL_COPY_MIN else 1)
-        if bias is not None:
-            out[n] += bias
-
-    if n_batch >= threads:
-        def block(lo, hi):
-            col = scratch(cshape, data.dtype)
-            for n in range(lo, hi):
-                sample(n, col, 1)
-        gemm.run_blocks(block, n_batch, threads)
-    else:
-        col = scratch(cshape, data.dtype)
-        for n in range(n_batch):
-            sample(n, col, threads)
+    def run(lo, hi, nthreads):
+        for a, b in _chunks(lo, hi, K * L):
+            nb = b - a
+            col = scratch((K, nb * L), out.dtype)
+            for g in range(groups):
+                # col rows of group g = weight[g].T @ data[g]: every data element times the kernel.
+                dg = _side_by_side(d[a:b, g], nb, cg, L, "res")
+                gemm.matmul(w[g].T, dg, col[g * rows:(g + 1) * rows], nthreads)
+            _col2im_batch(col.reshape(-1), flat, geom, a, b)
+            if bias is not None:
+                out[a:b] += bias
+    _by_samples(n_batch, K * L, threads, run)
 
 
 def backward_convolution_weight(ins, outs, attrs):
     """``ins = (ograd, data)``, ``outs = (weight_grad,)``: Convolution's weight gradient.
 
-    Per group, ``dw[g] = sum_n ograd[n, g] @ im2col(data[n])[g].T``. Each thread sums its own
-    samples into a private partial result; the partials are added at the end (no locks).
+    Per group, ``dw[g] = ograd[:, g] @ im2col(data).T`` over the samples side by side: one GEMM per
+    chunk. Each thread sums its own samples into a private partial result; the partials are added
+    at the end (no locks).
     """
     if _use_reference(ins, outs):
         return REFERENCE["_backward_Convolution_weight"](ins, outs, attrs)
-    ograd, data, dw = ins[0], ins[1], outs[0]
+    ograd, data, dw = ins[0], np.ascontiguousarray(ins[1]), outs[0]
     kernel, stride, dilate, pad = geometry(attrs)
     n_batch, channels = data.shape[:2]
     groups = attrs["num_group"]
     fg = ograd.shape[1] // groups
     kg = dw[0].size                           # (C / G) * prod(kernel)
-    og = ograd.reshape(n_batch, groups, fg, -1)
-    cshape = col_shape(data.shape[1:], kernel, stride, pad, dilate)
-    direct = kg * groups == channels and all(s == 1 for s in stride) and not any(pad)
+    K, L = col_shape(data.shape[1:], kernel, stride, pad, dilate)
+    og = ograd.reshape(n_batch, groups, fg, L)
+    geom = make_geom(data.shape[1:], kernel, stride, pad, dilate)
+    flat = data.reshape(-1)
     threads = gemm.threads_for(ograd.size * kg, n_batch * groups * fg)
     partials = []
+    # The block of sample 0 sums straight into dw; the others into per-thread scratch (a fresh
+    # array of a deep layer's weight size per call would cost page faults every step).
+    direct = dw.reshape(groups, fg, kg) if dw.flags.c_contiguous else None
 
-    def block(lo, hi, nthreads=1):
-        partial = np.zeros((groups, fg, kg), dw.dtype)
-        tmp = np.empty((fg, kg), dw.dtype)
-        col = None if direct else scratch(cshape, data.dtype)
-        for n in range(lo, hi):
-            if direct:
-                col = data[n].reshape(cshape)
-            else:
-                im2col(data[n], col, kernel, stride, pad, dilate,
-                       nthreads if col.size >= PARALLEL_COPY_MIN else 1)
+    def run(lo, hi, nthreads):
+        if lo == 0 and direct is not None:
+            partial = direct
+        else:
+            partial = scratch((groups, fg, kg), dw.dtype, "partial")
+            partials.append(partial)      # list.append is atomic under the GIL
+        for a, b in _chunks(lo, hi, K * L):
+            nb = b - a
+            col = scratch((K, nb * L), data.dtype)
+            _im2col_batch(flat, col.reshape(-1), geom, a, b)
             for g in range(groups):
-                gemm.matmul(og[n, g], col[g * kg:(g + 1) * kg].T, tmp, nthreads)
-                partial[g] += tmp
-        partials.append(partial)      # list.append is atomic under the GIL
+                ogt = _side_by_side(og[a:b, g], nb, fg, L, "res")
+                if a == lo:
+                    gemm.matmul(ogt, col[g * kg:(g + 1) * kg].T, partial[g], nthreads)
+                else:
+                    tmp = scratch((fg, kg), dw.dtype, "tmp")
+                    gemm.matmul(ogt, col[g * kg:(g + 1) * kg].T, tmp, nthreads)
+                    partial[g] += tmp
 
-    if n_batch >= threads:
-        gemm.run_blocks(block, n_batch, threads)
+    _by_samples(n_batch, K * L, threads, run)
+    if direct is None:
+        total = partials[0]
+        for p in partials[1:]:
+            total += p
+        dw[...] = total.reshape(dw.shape)
     else:
-        block(0, n_batch, threads)
-    total = partials[0]
-    for p in partials[1:]:
-        total += p
-    dw[...] = total.reshape(dw.shape)
+        for p in partials:
+            direct += p
 
 
 KERNELS = {

@@ -5,7 +5,8 @@
 - ``array.py``: ``CLArray`` (a window of a pooled ``cl.Buffer``) and the storage functions.
 - kernel families, each a ``KERNELS`` dict: ``elemwise.py`` (C expressions), ``reduce.py``,
   ``gemm.py`` (tiled GEMM: dot, batch_dot, FullyConnected), ``nn.py`` (softmax, Activation,
-  optimizer updates), ``views.py`` (reshapes, windows, multi_sgd_update).
+  optimizer updates), ``views.py`` (reshapes, windows, multi_sgd_update), ``indexing.py`` (pick),
+  ``conv.py`` (2-d Convolution and its gradients: im2col + GEMM).
 - ``fallback.py``: every other kernel of the CPU table runs through THE HOST FALLBACK (copy to the
   host, CPU kernel, copy back, as one engine op). ``native_kernels()`` and
   ``fallback_report()`` say which is which.
@@ -35,14 +36,15 @@ def _with_fallback(native, fallback):
         if native(ins, outs, attrs) is NotImplemented:
             fallback(ins, outs, attrs)
     kernel.__name__ = getattr(native, "__name__", "kernel")
+    kernel.native = native     # tests call it directly to tell native cases from fallback ones
     return kernel
 
 
 def _build_table():
     from ..cpu import KERNELS as CPU_KERNELS
-    from . import elemwise, gemm, nn, reduce, views
+    from . import conv, elemwise, gemm, indexing, nn, reduce, views
     native = {}
-    for family in (elemwise, reduce, gemm, nn, views):
+    for family in (elemwise, reduce, gemm, nn, views, indexing, conv):
         native.update(family.KERNELS)
     table = {}
     for name, cpu_kernel in CPU_KERNELS.items():

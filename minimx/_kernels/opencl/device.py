@@ -143,6 +143,7 @@ class Device:
         self.lock = threading.Lock()
         self._programs = {}
         self._kernels = {}
+        self.families = {}     # elemwise.py's (family, table, op, type) -> (kernel, extra args)
 
     def __repr__(self):
         return f"<OpenCL device gpu({self.index}): {self.device.name}>"

@@ -3,7 +3,7 @@
 Every op here is a one-line C expression over ``x`` (unary), ``a``/``b`` (binary) or ``a``/``s``
 (scalar) in the element type ``T``. ``_source`` wraps an expression in a kernel; the device builds
 each source once per process (``Device.kernel``). Broadcasting and transpose use one strided
-kernel per number of (coalesced) dimensions: the output is contiguous, each input walks it with its
+kernel for up to ``MAXD`` (coalesced) axes: the output is contiguous, each input walks it with its
 own strides, 0 along broadcast axes.
 
 Kernels return ``NotImplemented`` for cases they do not cover (float16, integer math that MXNet
@@ -92,22 +92,53 @@ def _source(name, T, params, body, To=None):
             f"  long i = get_global_id(0);\n  if (i >= n) return;\n  {body}\n}}\n")
 
 
-def _unary(expr, exact):
+def _family(dev, family, table, name, T, params, load, To=None):
+    """The kernel computing ``table[name]`` (after the C statements ``load``), and the extra
+    arguments it takes after ``params``.
+
+    On a GPU each expression is its own kernel. On a CPU device (PoCL) the whole table is one
+    kernel that switches on an ``op`` argument: PoCL spends ~1 s building each kernel, and the
+    branch costs nothing next to the memory traffic."""
+    key = (family, id(table), name, T, To)
+    hit = dev.families.get(key)
+    if hit is not None:     # skip rebuilding the source string on every call
+        return hit
+    hit = dev.families[key] = _family_build(dev, family, table, name, T, params, load, To)
+    return hit
+
+
+def _family_build(dev, family, table, name, T, params, load, To):
+    if dev.is_cpu:
+        names = sorted(table)
+        cases = " ".join(f"case {j}: out[oo + i] = (TO)({table[n]}); break;"
+                         for j, n in enumerate(names))
+        src = _source(family, T, params + ", int op", f"{load} switch (op) {{ {cases} }}", To)
+        return dev.kernel(src, family), (np.int32(names.index(name)),)
+    src = _source(family, T, params, f"{load} out[oo + i] = (TO)({table[name]});", To)
+    return dev.kernel(src, family), ()
+
+
+def _tables(dtype, exact, full):
+    """The expressions valid for ``dtype``: all of them for floats, the exact ones otherwise."""
+    return full if np.dtype(dtype).kind == "f" else exact
+
+
+_UNARY_ALL = {**_UNARY_FLOAT, **_UNARY_EXACT}
+_BINARY_ALL = {**_BINARY_EXACT, **_BINARY_FLOAT}
+
+
+def _unary(name, exact):
     def kernel(ins, outs, attrs):
         x, out = ins[0], outs[0]
         dev = out.dev
         if not (_same_exact(x, out) if exact else floats(dev, x, out)):
             return NotImplemented
         T = ctype(x.dtype)
-        src = _source("unary", T, "__global const T* in, long io",
-                      f"T x = in[io + i]; out[oo + i] = (T)({expr});")
-        launch_1d(dev, dev.kernel(src, "unary"), out.size, out.buf, np.int64(out.offset),
-                  x.buf, np.int64(x.offset), np.int64(out.size))
+        k, extra = _family(dev, "unary", _tables(x.dtype, _UNARY_EXACT, _UNARY_ALL), name, T,
+                           "__global const T* in, long io", "T x = in[io + i];")
+        launch_1d(dev, k, out.size, out.buf, np.int64(out.offset), x.buf, np.int64(x.offset),
+                  *extra, np.int64(out.size))
     return kernel
-
-
-def _binary_expr(name):
-    return _BINARY_EXACT.get(name) or _BINARY_FLOAT[name]
 
 
 def _binary_ok(dev, name, *arrays):
@@ -115,7 +146,6 @@ def _binary_ok(dev, name, *arrays):
 
 
 def _scalar(name, reflected):
-    expr = _binary_expr(name)
     load = "T b = in[io + i]; T a = s;" if reflected else "T a = in[io + i]; T b = s;"
 
     def kernel(ins, outs, attrs):
@@ -126,11 +156,11 @@ def _scalar(name, reflected):
         T = ctype(x.dtype)
         # The scalar is cast to the element type first, as MXNet does.
         s = np.array(attrs["scalar"]).astype(x.dtype)
-        src = _source("scalar", T, "__global const T* in, long io, T s",
-                      f"{load} out[oo + i] = (T)({expr});")
-        launch_1d(dev, dev.kernel(src, "scalar"), out.size, out.buf, np.int64(out.offset),
-                  x.buf, np.int64(x.offset), s[()] if x.dtype != np.bool_ else np.uint8(s),
-                  np.int64(out.size))
+        k, extra = _family(dev, "rscalar" if reflected else "scalar",
+                           _tables(x.dtype, _BINARY_EXACT, _BINARY_ALL), name, T,
+                           "__global const T* in, long io, T s", load)
+        launch_1d(dev, k, out.size, out.buf, np.int64(out.offset), x.buf, np.int64(x.offset),
+                  s[()] if x.dtype != np.bool_ else np.uint8(s), *extra, np.int64(out.size))
     return kernel
 
 
@@ -182,30 +212,39 @@ def _strided_params(nd, names):
                      + [f"long s{n}{k}" for n in names for k in range(nd)])
 
 
-def _strided_launch(dev, expr, T, out, inputs, strides):
-    """``out = expr(inputs read with strides)``; expr names the inputs a, b, ..."""
+MAXD = 6   # strided kernels take this many (coalesced) axes; leading axes are padded with 1s
+
+
+def _strided_launch(dev, table, name, T, out, inputs, strides):
+    """``out = table[name](inputs read with strides)``; the expressions name the inputs a, b.
+
+    One kernel per expression and dtype, whatever the shapes. Returns NotImplemented beyond
+    ``MAXD`` axes after coalescing."""
     names = "ab"[:len(inputs)]
     dims, sts = _coalesce(out.shape, *strides)
-    nd = len(dims)
+    if len(dims) > MAXD:
+        return NotImplemented
+    pad = MAXD - len(dims)
+    dims = [1] * pad + dims
+    sts = [[0] * pad + st for st in sts]
     params = ", ".join(f"__global const T* p{n}, long {n}o" for n in names)
-    if nd:
-        params += ", " + _strided_params(nd, names)
-    body = strided_index(nd, names)
-    loads = " ".join(f"T {n} = p{n}[o{n}];" for n in names)
-    src = _source(f"strided{nd}", T, params, f"{body} {loads} out[oo + i] = (T)({expr});")
+    params += ", " + _strided_params(MAXD, names)
+    load = strided_index(MAXD, names) + " " + " ".join(f"T {n} = p{n}[o{n}];" for n in names)
+    k, extra = _family(dev, f"strided{len(names)}", table, name, T, params, load)
     args = []
     for x in inputs:
         args += [x.buf, np.int64(x.offset)]
     args += [np.int64(d) for d in dims]
     for st in sts:
         args += [np.int64(s) for s in st]
-    launch_1d(dev, dev.kernel(src, f"strided{nd}"), out.size, out.buf, np.int64(out.offset), *args,
-              np.int64(out.size))
+    launch_1d(dev, k, out.size, out.buf, np.int64(out.offset), *args, *extra, np.int64(out.size))
+    return None
+
+
+_COPY = {"copy": "a"}
 
 
 def _broadcast_binary(name):
-    expr = _binary_expr(name)
-
     def kernel(ins, outs, attrs):
         a, b = ins
         out = outs[0]
@@ -213,15 +252,17 @@ def _broadcast_binary(name):
         if not _binary_ok(dev, name, a, b, out):
             return NotImplemented
         T = ctype(out.dtype)
+        table = _tables(out.dtype, _BINARY_EXACT, _BINARY_ALL)
         if a.shape == b.shape == out.shape:
-            src = _source("binary", T, "__global const T* pa, long ao, __global const T* pb, long bo",
-                          f"T a = pa[ao + i]; T b = pb[bo + i]; out[oo + i] = (T)({expr});")
-            launch_1d(dev, dev.kernel(src, "binary"), out.size, out.buf, np.int64(out.offset),
-                      a.buf, np.int64(a.offset), b.buf, np.int64(b.offset), np.int64(out.size))
+            k, extra = _family(dev, "binary", table, name, T,
+                               "__global const T* pa, long ao, __global const T* pb, long bo",
+                               "T a = pa[ao + i]; T b = pb[bo + i];")
+            launch_1d(dev, k, out.size, out.buf, np.int64(out.offset), a.buf, np.int64(a.offset),
+                      b.buf, np.int64(b.offset), *extra, np.int64(out.size))
             return None
-        _strided_launch(dev, expr, T, out, (a, b), (broadcast_strides(a.shape, out.shape),
-                                                    broadcast_strides(b.shape, out.shape)))
-        return None
+        return _strided_launch(dev, table, name, T, out, (a, b),
+                               (broadcast_strides(a.shape, out.shape),
+                                broadcast_strides(b.shape, out.shape)))
     return kernel
 
 
@@ -230,8 +271,8 @@ def broadcast_copy(ins, outs, attrs):
     x, out = ins[0], outs[0]
     if not _same_exact(x, out):
         return NotImplemented
-    _strided_launch(out.dev, "a", ctype(x.dtype), out, (x,), (broadcast_strides(x.shape, out.shape),))
-    return None
+    return _strided_launch(out.dev, _COPY, "copy", ctype(x.dtype), out, (x,),
+                           (broadcast_strides(x.shape, out.shape),))
 
 
 def transpose(ins, outs, attrs):
@@ -240,8 +281,8 @@ def transpose(ins, outs, attrs):
         return NotImplemented
     axes = attrs["axes"] or tuple(reversed(range(x.ndim)))
     st = _contig_strides(x.shape)
-    _strided_launch(out.dev, "a", ctype(x.dtype), out, (x,), ([st[a % x.ndim] for a in axes],))
-    return None
+    return _strided_launch(out.dev, _COPY, "copy", ctype(x.dtype), out, (x,),
+                           ([st[a % x.ndim] for a in axes],))
 
 
 # -- copies, casts and fills -------------------------------------------------------------------
@@ -288,8 +329,8 @@ def _filler(value):
     return lambda ins, outs, attrs: fill(outs[0], attrs["value"] if value is None else value)
 
 
-KERNELS = {name: _unary(e, False) for name, e in _UNARY_FLOAT.items()}
-KERNELS.update({name: _unary(e, True) for name, e in _UNARY_EXACT.items()})
+KERNELS = {name: _unary(name, False) for name in _UNARY_FLOAT}
+KERNELS.update({name: _unary(name, True) for name in _UNARY_EXACT})
 KERNELS.update({f"broadcast_{n}": _broadcast_binary(n) for n in list(_BINARY_EXACT) + list(_BINARY_FLOAT)})
 KERNELS.update({k: _scalar(n, r) for k, (n, r) in _SCALAR.items()})
 KERNELS.update({

@@ -22,7 +22,8 @@ _SRC = _PREAMBLE + """
 __kernel __attribute__((reqd_work_group_size(WX, WY, 1)))
 void gemm(__global T* C, long co, __global const T* A, long ao, long asi, long ask, long abs_,
           __global const T* B, long bo, long bsk, long bsj, long bbs,
-          __global const T* bias, long biaso, int has_bias, int M, int N, int K) {
+          __global const T* bias, long biaso, int has_bias, int M, int N, int K,
+          int A_K_FAST, int B_J_FAST) {
   const int tx = get_local_id(0), ty = get_local_id(1), tid = ty * WX + tx;
   const int i0 = get_group_id(1) * TM, j0 = get_group_id(0) * TN;
   const long batch = get_group_id(2);
@@ -35,7 +36,8 @@ void gemm(__global T* C, long co, __global const T* A, long ao, long asi, long a
   for (int r = 0; r < RM; r++) for (int c = 0; c < RN; c++) acc[r][c] = 0;
   for (int k0 = 0; k0 < K; k0 += TK) {
     for (int l = tid; l < TM * TK; l += NT) {
-      /* consecutive items walk A's contiguous axis: k when A is row-major, i when transposed */
+      /* consecutive items walk A's contiguous axis: k when A is row-major, i when transposed
+         (a uniform branch: one kernel serves every layout) */
       int r = A_K_FAST ? l / TK : l % TM, c = A_K_FAST ? l % TK : l / TM;
       int gi = i0 + r, gk = k0 + c;
       As[c][r] = (gi < M && gk < K) ? A[gi * asi + gk * ask] : (T)0;
@@ -50,7 +52,7 @@ void gemm(__global T* C, long co, __global const T* A, long ao, long asi, long a
       T a[RM], b[RN];
       for (int r = 0; r < RM; r++) a[r] = As[kk][ty + r * WY];
       for (int c = 0; c < RN; c++) b[c] = Bs[kk][tx + c * WX];
-      for (int r = 0; r < RM; r++) for (int c = 0; c < RN; c++) acc[r][c] = fma(a[r], b[c], acc[r][c]);
+      for (int r = 0; r < RM; r++) for (int c = 0; c < RN; c++) acc[r][c] = mad(a[r], b[c], acc[r][c]);
     }
     barrier(CLK_LOCAL_MEM_FENCE);
   }
@@ -79,7 +81,7 @@ def gemm(out, a, a_strides, b, b_strides, M, N, K, batch=1, bias=None):
         return
     tm, tn, tk, rm, rn = _config()
     opts = [f"-DT={ctype(out.dtype)}", f"-DTM={tm}", f"-DTN={tn}", f"-DTK={tk}", f"-DRM={rm}",
-            f"-DRN={rn}", f"-DA_K_FAST={int(a_strides[2] == 1)}", f"-DB_J_FAST={int(b_strides[2] == 1)}"]
+            f"-DRN={rn}"]
     k = dev.kernel(_SRC, "gemm", tuple(opts))
     wx, wy = tn // rn, tm // rm
     gsize = (-(-N // tn) * wx, -(-M // tm) * wy, batch)
@@ -90,7 +92,8 @@ def gemm(out, a, a_strides, b, b_strides, M, N, K, batch=1, bias=None):
                a.buf, np.int64(a.offset + ao), np.int64(asi), np.int64(ask), np.int64(abs_),
                b.buf, np.int64(b.offset + bo), np.int64(bsk), np.int64(bsj), np.int64(bbs),
                bias_buf, np.int64(bias_off), np.int32(bias is not None),
-               np.int32(M), np.int32(N), np.int32(K))
+               np.int32(M), np.int32(N), np.int32(K),
+               np.int32(a_strides[2] == 1), np.int32(b_strides[2] == 1))
 
 
 def _rows(shape, split):

@@ -1,7 +1,7 @@
 """Reductions along axes: sum, mean, max, min (work-group tree reductions) and argmax/argmin.
 
 The input's axes split into kept axes (one output element per combination) and reduced axes;
-each list is coalesced and passed as dims/strides, so any set of axes works on any shape. When the
+each list is coalesced, padded to ``_MAXD`` axes and passed as dims/strides, so any set of axes works on any shape. When the
 reduced part is long, one work-group of ``_GROUP`` items reduces one output element (strided
 loads, then a tree in local memory); otherwise one work item loops over it.
 float32 accumulates in float32 (the CPU backend uses float64: sums agree to float32 rounding).
@@ -12,6 +12,7 @@ from .elemwise import _GROUP, _PREAMBLE, _coalesce, _contig_strides, ctype, floa
 
 __all__ = ["KERNELS"]
 
+_MAXD = 4   # kept and reduced axes each, after coalescing
 _OPS = {   # name -> (init, combine(a, b), final(acc, n))
     "sum": ("0", "a + b", "acc"),
     "mean": ("0", "a + b", "acc / (T)n"),
@@ -86,20 +87,25 @@ def _reduce(op):
                 axes = set(range(x.ndim)) - axes
             axes = tuple(sorted(axes))
         kd, ks, rd, rs = _split(x.shape, axes)
+        if len(kd) > _MAXD or len(rd) > _MAXD:
+            return NotImplemented
+        # padded to a fixed number of axes: one kernel per op and dtype (fewer PoCL builds)
+        kd, ks = [1] * (_MAXD - len(kd)) + kd, [0] * (_MAXD - len(ks)) + ks
+        rd, rs = [1] * (_MAXD - len(rd)) + rd, [0] * (_MAXD - len(rs)) + rs
         n = 1
         for d in rd:
             n *= d
         nout = out.size
         group = min(_GROUP, dev.max_group) if n >= 128 else 0
         group = 1 << (group.bit_length() - 1) if group else 0    # a power of two for the tree
-        k = dev.kernel(_source(op, ctype(x.dtype), len(kd), len(rd), group), "red")
+        k = dev.kernel(_source(op, ctype(x.dtype), _MAXD, _MAXD, group), "red")
         args = [out.buf, np.int64(out.offset), x.buf, np.int64(x.offset), np.int64(n),
                 np.int64(nout)] + _args(kd, ks) + _args(rd, rs)
         if group:
             dev.launch(k, (nout * group,), (group,), *args)
         else:
-            g = -(-nout // 64) * 64
-            dev.launch(k, (g,), (64,), *args)
+            g = -(-nout // _GROUP) * _GROUP
+            dev.launch(k, (g,), (_GROUP,), *args)
         return None
     return kernel
 
@@ -136,7 +142,7 @@ def _arg(cmp):
             n, inner = x.shape[axis], int(np.prod(x.shape[axis + 1:], dtype=np.int64))
         k = dev.kernel(_ARG_SRC.format(T=ctype(x.dtype), cmp=cmp), "arg")
         m = outer * inner
-        dev.launch(k, (-(-m // 64) * 64,), (64,), out.buf, np.int64(out.offset), x.buf,
+        dev.launch(k, (-(-m // _GROUP) * _GROUP,), (_GROUP,), out.buf, np.int64(out.offset), x.buf,
                    np.int64(x.offset), np.int64(outer), np.int64(n), np.int64(inner))
         return None
     return kernel
