@@ -25,7 +25,7 @@ import warnings
 
 import numpy
 
-from .base import numeric_types, string_types
+from .base import MXNetError, numeric_types, string_types
 from .ndarray.ndarray import NDArray
 
 __all__ = ["EvalMetric", "CompositeEvalMetric", "CustomMetric", "check_label_shapes", "create",
@@ -199,6 +199,22 @@ def alias(*aliases):
     return reg
 
 
+class MetricAssertionError(MXNetError, AssertionError):
+    """Bad input to a metric where MXNet ``assert``s (so ``except AssertionError`` still works).
+
+    NB: raised explicitly, not with ``assert``, so the check survives ``python -O``.
+    """
+
+
+class MetricValueError(MXNetError, ValueError):
+    """Labels and predictions that cannot be compared (MXNet: numpy's ``ValueError``)."""
+
+
+def _require(condition, message):
+    if not condition:
+        raise MetricAssertionError(message)
+
+
 def _create(*args, **kwargs):
     """Build a registered metric from a name, a config dict, a JSON string, or an instance."""
     if args:
@@ -211,7 +227,9 @@ def _create(*args, **kwargs):
         return name
     if isinstance(name, dict):
         return _create(**name)
-    assert isinstance(name, string_types), "metric must be of string type"
+    _require(isinstance(name, string_types),
+             f"metric must be of string type (a registered name, e.g. 'acc'), got {name!r} of type "
+             f"{type(name).__name__}")
     if name.startswith('['):
         assert not args and not kwargs
         name, kwargs = json.loads(name)
@@ -220,8 +238,9 @@ def _create(*args, **kwargs):
         assert not args and not kwargs
         return _create(**json.loads(name))
     name = name.lower()
-    assert name in _REGISTRY, \
-        "%s is not registered. Please register with metric.register first" % str(name)
+    _require(name in _REGISTRY,
+             "%s is not registered. Please register with metric.register first (registered: %s)"
+             % (str(name), ", ".join(sorted(_REGISTRY))))
     return _REGISTRY[name](*args, **kwargs)
 
 

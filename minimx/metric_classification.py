@@ -12,7 +12,7 @@ import math
 import numpy
 
 from .base import MXNetError
-from .metric_base import EvalMetric, _to_numpy, alias, check_label_shapes, register
+from .metric_base import EvalMetric, _require, _to_numpy, alias, check_label_shapes, register
 
 __all__ = ["Accuracy", "TopKAccuracy", "F1", "MCC", "PCC"]
 
@@ -82,14 +82,16 @@ class TopKAccuracy(EvalMetric):
         super(TopKAccuracy, self).__init__(
             name, top_k=top_k, output_names=output_names, label_names=label_names, has_global_stats=True)
         self.top_k = top_k
-        assert self.top_k > 1, 'Please use Accuracy if top_k is no more than 1'
+        _require(self.top_k > 1, 'Please use Accuracy if top_k is no more than 1 (TopKAccuracy '
+                 'got top_k=%r)' % (self.top_k,))
         self.name += '_%d' % self.top_k
 
     def update(self, labels, preds):
         labels, preds = check_label_shapes(labels, preds, True)
         for label, pred_label in zip(labels, preds):
             pred_label = _to_numpy(pred_label)
-            assert len(pred_label.shape) <= 2, 'Predictions should be no more than 2 dims'
+            _require(len(pred_label.shape) <= 2, 'Predictions should be no more than 2 dims '
+                     '(TopKAccuracy got pred of shape %s)' % (pred_label.shape,))
             # After argpartition the last top_k columns hold the top_k classes (in no order).
             pred_label = numpy.argpartition(pred_label.astype('float32'), -self.top_k)
             label = _to_numpy(label).astype('int32')

@@ -10,7 +10,8 @@ import math
 
 import numpy
 
-from .metric_base import EvalMetric, _is_array, _to_numpy, alias, check_label_shapes, register
+from .metric_base import (EvalMetric, MetricValueError, _is_array, _require, _to_numpy, alias,
+                          check_label_shapes, register)
 
 __all__ = ["MAE", "MSE", "RMSE", "CrossEntropy", "NegativeLogLikelihood", "Perplexity",
            "PearsonCorrelation", "Loss", "Torch", "Caffe"]
@@ -36,7 +37,13 @@ class _BatchMeanMetric(EvalMetric):
     def update(self, labels, preds):
         labels, preds = check_label_shapes(labels, preds, True)
         for label, pred in zip(labels, preds):
-            value = float(self._batch_value(*_column_pair(label, pred)))
+            label, pred = _column_pair(label, pred)
+            try:
+                value = float(self._batch_value(label, pred))
+            except ValueError as e:
+                raise MetricValueError(
+                    f"{self.__class__.__name__}: label of shape {label.shape} and pred of shape "
+                    f"{pred.shape} cannot be compared ({e}); give them one shape") from e
             self.sum_metric += value
             self.global_sum_metric += value
             # NB: MXNet counts one instance per array, not per element.
@@ -119,7 +126,10 @@ class CrossEntropy(EvalMetric):
             label = _to_numpy(label).ravel()
             pred = _to_numpy(pred)
             num_examples = pred.shape[0]
-            assert label.shape[0] == num_examples, (label.shape[0], num_examples)
+            _require(label.shape[0] == num_examples,
+                     f"{self.__class__.__name__}: label has {label.shape[0]} entries but pred has "
+                     f"{num_examples} rows (shape {pred.shape}); give one class index per row of "
+                     "pred")
             prob = pred[numpy.arange(num_examples, dtype=numpy.int64), numpy.int64(label)]
             loss = float((-numpy.log(prob + self.eps)).sum())
             self.sum_metric += loss
@@ -197,7 +207,9 @@ class Perplexity(EvalMetric):
         num = 0
         for label, pred in zip(labels, preds):
             label, pred = _to_numpy(label), _to_numpy(pred)
-            assert label.size == pred.size / pred.shape[-1], "shape mismatch: %s vs. %s" % (label.shape, pred.shape)
+            _require(label.size == pred.size / pred.shape[-1],
+                     "Perplexity: shape mismatch: %s vs. %s (label needs one class index per "
+                     "prediction)" % (label.shape, pred.shape))
             label = label.reshape((label.size,))
             # pick(pred, label, axis) in MXNet's default 'clip' mode: out-of-range labels are clipped.
             index = numpy.clip(label.astype('int32'), 0, pred.shape[self.axis] - 1)
@@ -245,6 +257,10 @@ class PearsonCorrelation(EvalMetric):
     """
 
     def __init__(self, name='pearsonr', output_names=None, label_names=None, average='macro'):
+        if average not in ('macro', 'micro'):
+            # NB: MXNet accepts any value here and fails at update() with an AttributeError.
+            raise MetricValueError(f"PearsonCorrelation: average must be 'macro' or 'micro', got "
+                                   f"{average!r}")
         self.average = average
         super(PearsonCorrelation, self).__init__(
             name, output_names=output_names, label_names=label_names, has_global_stats=True)

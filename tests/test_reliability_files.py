@@ -356,10 +356,6 @@ def test_symbol_block_imports_with_bad_params_raises(tmp_path):
         gluon.SymbolBlock.imports(str(tmp_path / "nope.json"), ["data"])
 
 
-@pytest.mark.xfail(strict=True, reason="a graph whose attributes ask for a 7 TiB weight raises numpy's bare "
-                   "MemoryError when the Parameter is allocated; issue 10 asks for an MXNetError "
-                   "(wrap MemoryError where NDArrays are allocated); owner: ndarray creation / "
-                   "gluon parameter init")
 def test_symbol_block_with_an_absurd_layer_size_raises_mxneterror(tmp_path):
     path = tmp_path / "huge-symbol.json"
     path.write_text(mx.sym.FullyConnected(mx.sym.var("data"), num_hidden=10**12, name="fc").tojson())

@@ -19,7 +19,7 @@ import math
 
 import numpy as np
 
-from ..base import normalize_dtype
+from ..base import MXNetError, normalize_dtype
 from ..context import cpu
 from ..ndarray import NDArray, array, stack
 from ..ndarray.storage import Chunk
@@ -28,6 +28,15 @@ __all__ = ["default_batchify_fn", "Stack", "Pad", "Group", "Tuple", "Append", "A
 
 
 _CPU = cpu()
+
+
+class BatchifyError(MXNetError, ValueError):
+    """Samples that cannot form one batch (different shapes). Also a ``ValueError``: that is what
+    numpy (and so MXNet's default batchify) raises for them."""
+
+
+def _shape_of(sample):
+    return getattr(sample, "shape", None) or np.shape(sample)
 
 
 def wrap_numpy(values, check=True):
@@ -49,7 +58,22 @@ def _numpy_batch(data):
     """``np.asarray(data)`` as a fresh array, ready to wrap (0-d becomes shape (1,), as
     ``mx.nd.array`` does)."""
     # a list gives a fresh array; an array given as the batch must be copied, not aliased
-    out = np.array(data) if isinstance(data, np.ndarray) else np.asarray(data)
+    try:
+        out = np.array(data) if isinstance(data, np.ndarray) else np.asarray(data)
+    except ValueError as e:
+        shapes = []
+        for sample in data:
+            try:
+                shapes.append(tuple(_shape_of(sample)))
+            except ValueError:
+                shapes.append("ragged")
+        odd = next((i for i, s in enumerate(shapes) if s != shapes[0]), None)
+        if odd is None:
+            raise
+        raise BatchifyError(
+            f"cannot stack the samples into one batch: sample 0 has shape {shapes[0]} but sample "
+            f"{odd} has shape {shapes[odd]}. Give every sample one shape (a transform that resizes "
+            "or crops), or batchify with batchify.Pad.") from e
     if out.ndim == 0:
         out = out.reshape(1)
     return out

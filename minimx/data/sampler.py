@@ -11,10 +11,28 @@ import itertools
 
 import numpy as np
 
+from ..base import MXNetError, integer_types
+from ..ndarray.ndarray import MXNetTypeError
+
 __all__ = ["Sampler", "SequentialSampler", "RandomSampler", "FilterSampler", "BatchSampler",
            "IntervalSampler"]
 
 _LAST_BATCH = ("keep", "discard", "rollover")
+
+
+class BatchSizeError(MXNetError, ValueError, ZeroDivisionError):
+    """A batch size that is not positive. Also a ``ValueError`` and a ``ZeroDivisionError``: what
+    MXNet's sampler raises for a negative and for a zero batch size, later, when it is used."""
+
+
+def _check_batch_size(batch_size):
+    """Refuse a batch size that cannot split indices into batches, naming what was given."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, integer_types):
+        raise MXNetTypeError(f"batch_size must be a positive int (samples per batch), got "
+                             f"{batch_size!r} of type {type(batch_size).__name__}")
+    if batch_size <= 0:
+        raise BatchSizeError(f"batch_size must be a positive int (samples per batch), got "
+                             f"{batch_size}")
 
 
 class Sampler:
@@ -124,6 +142,7 @@ class BatchSampler(Sampler):
     """
 
     def __init__(self, sampler, batch_size, last_batch="keep"):
+        _check_batch_size(batch_size)
         self._sampler = sampler
         self._batch_size = batch_size
         self._last_batch = last_batch

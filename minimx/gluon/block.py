@@ -19,7 +19,7 @@ from .. import initializer
 from .. import name as _name
 from .. import ndarray as nd
 from ..base import MXNetError
-from .parameter import Parameter
+from .parameter import GluonAssertionError, Parameter
 from .parameter_dict import ParameterDict, _indent
 
 __all__ = ["Block", "HookHandle"]
@@ -266,14 +266,14 @@ class Block:
         if not allow_missing:
             for name in params:
                 if name not in loaded:
-                    raise MXNetError(
+                    raise GluonAssertionError(
                         f"Parameter '{name}' is missing in file '{filename}', which contains "
                         f"parameters: {_brief(loaded)}. Set allow_missing=True to ignore missing "
                         "parameters.")
         for name in loaded:
             if name not in params:
                 if not ignore_extra:
-                    raise MXNetError(
+                    raise GluonAssertionError(
                         f"Parameter '{name}' loaded from file '{filename}' is not present in the "
                         f"Block, which contains parameters {_brief(params)}. Set ignore_extra=True "
                         "to ignore.")

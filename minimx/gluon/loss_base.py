@@ -13,11 +13,15 @@ NB: MXNet 1.9.1 does not keep to step 3 everywhere, and neither do we, since cod
 results: ``KLDivLoss``, ``TripletLoss`` and ``SDMLLoss`` sum instead of averaging, ``PoissonNLLLoss``
 averages over everything (shape (1,)), ``CosineEmbeddingLoss`` returns (batch, 1).
 """
+import inspect
+
 from .. import ndarray
 from ..base import MXNetError, numeric_types
+from ..ndarray import NDArray
+from ..symbol import Symbol
 from .hybrid_block import HybridBlock
 
-__all__ = ["Loss", "LossInputError"]
+__all__ = ["Loss", "LossInputError", "LossTypeError"]
 
 
 class LossInputError(MXNetError, ValueError):
@@ -26,6 +30,11 @@ class LossInputError(MXNetError, ValueError):
     NB: MXNet raises a plain ``ValueError`` (from ``reshape``) or an ``AssertionError`` here; this
     class is also a ``ValueError`` so that ``except ValueError`` code keeps working.
     """
+
+
+class LossTypeError(MXNetError, TypeError, AssertionError):
+    """A loss input that is not an array (a numpy array, a list). MXNet asserts this
+    (AssertionError "Argument ... must have NDArray type"); this class is also a ``TypeError``."""
 
 
 def _apply_weighting(F, loss, weight=None, sample_weight=None):
@@ -100,6 +109,36 @@ class Loss(HybridBlock):
     def __repr__(self):
         return "{name}(batch_axis={axis}, w={w})".format(
             name=self.__class__.__name__, axis=self._batch_axis, w=self._weight)
+
+    def forward(self, pred, *args):
+        """Check that every input is an array of pred's kind, then compute (`hybrid_forward`)."""
+        kind = NDArray if isinstance(pred, NDArray) else Symbol
+        for i, value in enumerate((pred,) + args):
+            if value is None:
+                continue
+            if isinstance(value, kind):
+                if kind is NDArray and value.context != pred.context:
+                    raise MXNetError(
+                        f"{self.__class__.__name__} '{self.name}': {self._input_name(i)} is on "
+                        f"{value.context} but pred is on {pred.context}; move it there first "
+                        "with .as_in_context(pred.context).")
+                continue
+            # Only now (an unusual input) look at the signature: a number is fine where the
+            # default is a number (PoissonNLLLoss's epsilon), an error anywhere else.
+            params = list(inspect.signature(self.hybrid_forward).parameters.values())[1:]
+            param = params[i] if i < len(params) else None
+            if param is not None and isinstance(param.default, numeric_types) \
+                    and isinstance(value, numeric_types):
+                continue
+            raise LossTypeError(
+                f"{self.__class__.__name__} '{self.name}': {self._input_name(i)} must be an "
+                f"NDArray, got {type(value).__name__}. Convert it with mx.nd.array(...) first.")
+        return super().forward(pred, *args)
+
+    def _input_name(self, i):
+        """The name of input ``i`` in ``hybrid_forward`` (0: pred), for error messages."""
+        params = list(inspect.signature(self.hybrid_forward).parameters)[1:]
+        return params[i] if i < len(params) else f"input {i}"
 
     def hybrid_forward(self, F, x, *args, **kwargs):
         """The loss of ``x`` against the other inputs; every subclass defines it."""

@@ -18,12 +18,35 @@ from .. import ndarray as nd
 from ..base import MXNetError
 from ..context import Context, cpu, current_context
 from ..ndarray import NDArray
+from ..ndarray.ndarray import MXNetValueError
 
-__all__ = ["Parameter", "Constant", "DeferredInitializationError", "shape_is_known"]
+__all__ = ["Parameter", "Constant", "DeferredInitializationError", "GluonAssertionError",
+           "ParameterMemoryError", "shape_is_known"]
 
 
 class DeferredInitializationError(MXNetError):
     """A Parameter's data was asked for before the first forward pass fixed its shape."""
+
+
+class GluonAssertionError(MXNetError, AssertionError):
+    """An MXNetError raised where MXNet's gluon ``assert``s (a bad ``grad_req``, a shape that does
+    not fit, an unknown layout), so ``except AssertionError`` in code written for MXNet still
+    catches it."""
+
+
+class ParameterMemoryError(MXNetError, MemoryError):
+    """A Parameter too large to allocate. Also a ``MemoryError``, which is what numpy raises."""
+
+
+def _invalid_shape_message(name, shape, fix):
+    """Why ``shape`` cannot be allocated: a negative size argument, or dimensions still unknown."""
+    if shape is not None and any(d < 0 for d in shape):
+        return (f"Cannot initialize Parameter '{name}' because it has invalid shape: {shape}: a "
+                "dimension is negative. Check the layer's size arguments (units, channels, "
+                "output_dim, ...); each must be a positive int.")
+    return (f"Cannot initialize Parameter '{name}' because it has invalid shape: {shape}. {fix} "
+            "(A size argument such as units, channels or output_dim given as 0 also leaves a 0 "
+            "in the shape; each must be a positive int.)")
 
 
 def shape_is_known(shape):
@@ -66,8 +89,9 @@ class Parameter:
                  grad_stype="default"):
         for label, st in (("stype", stype), ("grad_stype", grad_stype)):
             if st != "default":
-                raise MXNetError(f"Parameter '{name}': {label}={st!r} is not supported; minimx stores "
-                                 "dense arrays only. Use the default storage type.")
+                raise GluonAssertionError(
+                    f"Parameter '{name}': {label}={st!r} is not supported; minimx stores dense "
+                    "arrays only. Use the default storage type.")
         self._var = None
         self._data = None
         self._grad = None
@@ -100,8 +124,9 @@ class Parameter:
     @grad_req.setter
     def grad_req(self, req):
         if req not in ("write", "add", "null"):
-            raise MXNetError(f"Parameter '{self.name}': grad_req must be 'write', 'add' or 'null', "
-                             f"got {req!r}")
+            raise GluonAssertionError(
+                f"Parameter '{self.name}': grad_req must be 'write', 'add' or 'null', "
+                f"got {req!r}")
         if not self._differentiable:
             req = "null"
         if self._grad_req == req:
@@ -133,9 +158,10 @@ class Parameter:
             return
         if len(self._shape) != len(new_shape) or not all(
                 old in (-1, 0, new) for new, old in zip(new_shape, self._shape)):
-            raise MXNetError(f"Parameter '{self.name}': the shape {new_shape} does not fit the "
-                             f"declared shape {self._shape} (only its 0/-1 dimensions may be filled "
-                             "in). Check the layer's in_units/in_channels against the input.")
+            raise GluonAssertionError(
+                f"Parameter '{self.name}': the shape {new_shape} does not fit the "
+                f"declared shape {self._shape} (only its 0/-1 dimensions may be filled "
+                "in). Check the layer's in_units/in_channels against the input.")
         self._shape = new_shape
 
     @property
@@ -195,15 +221,27 @@ class Parameter:
         init, ctx, default_init, data = self._deferred_init
         self._deferred_init = ()
         if not shape_is_known(self.shape):
-            raise MXNetError(f"Cannot initialize Parameter '{self.name}' because it has invalid "
-                             f"shape: {self.shape}. Please specify in_units, in_channels, etc for "
-                             "`Block`s.")
+            # NB: MXNet raises ValueError (or AssertionError for a negative size) here.
+            raise MXNetValueError(_invalid_shape_message(
+                self.name, self.shape, "Please specify in_units, in_channels, etc for `Block`s."))
         with autograd.pause():
             if data is None:
-                data = nd.zeros(self.shape, ctx=cpu(), dtype=self.dtype)
+                data = self._allocate()
                 initializer.create(default_init)(
                     initializer.InitDesc(self.name, {"__init__": init}), data)
             self._init_impl(data, ctx)
+
+    def _allocate(self):
+        """A zero array of the Parameter's shape, or an error that names it and its size."""
+        try:
+            return nd.zeros(self.shape, ctx=cpu(), dtype=self.dtype)
+        except (MemoryError, ValueError) as e:
+            # numpy says MemoryError, or ValueError "array is too big" past its address space.
+            nbytes = float(np.prod([float(d) for d in self.shape])) * np.dtype(self.dtype).itemsize
+            raise ParameterMemoryError(
+                f"Cannot allocate Parameter '{self.name}' of shape {self.shape} and dtype "
+                f"{np.dtype(self.dtype).name}: it needs {nbytes / 2**30:.3g} GiB ({e}). Check the "
+                "layer's size arguments (units, channels, input_dim, ...).") from e
 
     def _reduce(self):
         """The parameter on the CPU: the mean over its context copies (what gets saved)."""
@@ -219,17 +257,19 @@ class Parameter:
         if self.shape:
             if len(self.shape) != len(data.shape) or any(
                     mine not in (0, -1, saved) for mine, saved in zip(self.shape, data.shape)):
-                raise MXNetError(f"Failed loading Parameter '{self.name}' from saved params: shape "
-                                 f"incompatible expected {self.shape} vs saved {data.shape}. The "
-                                 "network's layer sizes differ from the ones that wrote the file.")
+                raise GluonAssertionError(
+                    f"Failed loading Parameter '{self.name}' from saved params: shape "
+                    f"incompatible expected {self.shape} vs saved {data.shape}. The "
+                    "network's layer sizes differ from the ones that wrote the file.")
             self._shape = tuple(saved if mine in (0, -1) else mine
                                 for mine, saved in zip(self.shape, data.shape))
         if self.dtype is not None and np.dtype(self.dtype) != np.dtype(data.dtype):
             if not cast_dtype:
-                raise MXNetError(f"Failed loading Parameter '{self.name}' from saved params: dtype "
-                                 f"incompatible expected {np.dtype(self.dtype)} vs saved "
-                                 f"{np.dtype(data.dtype)}. Set cast_dtype=True to cast the dtype of "
-                                 "saved params.")
+                raise GluonAssertionError(
+                    f"Failed loading Parameter '{self.name}' from saved params: dtype "
+                    f"incompatible expected {np.dtype(self.dtype)} vs saved "
+                    f"{np.dtype(data.dtype)}. Set cast_dtype=True to cast the dtype of "
+                    "saved params.")
             if dtype_source == "current":
                 data = data.astype(self.dtype)
             else:
@@ -277,9 +317,9 @@ class Parameter:
             if self._allow_deferred_init:
                 self._deferred_init = (init, ctx, default_init, None)
                 return
-            raise MXNetError(f"Cannot initialize Parameter '{self.name}' because it has invalid "
-                             f"shape: {self.shape}. Give the full shape (or create it with "
-                             "allow_deferred_init=True).")
+            raise MXNetValueError(_invalid_shape_message(
+                self.name, self.shape,
+                "Give the full shape (or create it with allow_deferred_init=True)."))
         self._deferred_init = (init, ctx, default_init, None)
         self._finish_deferred_init()
 
@@ -294,16 +334,17 @@ class Parameter:
             init, _, default_init, data = self._deferred_init
             self._deferred_init = (init, ctx, default_init, data)
         else:
-            raise MXNetError(f"Cannot reset context for Parameter '{self.name}' because it has not "
-                             "been initialized.")
+            raise MXNetValueError(
+                f"Cannot reset context for Parameter '{self.name}' because it has not "
+                "been initialized.")
 
     def set_data(self, data):
         """Set the value on every context (before deferred initialization: the value to use)."""
         self.shape = data.shape
         if self._data is None:
             if not self._deferred_init:
-                raise MXNetError(f"Parameter '{self.name}' has not been initialized; call "
-                                 "initialize() before set_data().")
+                raise GluonAssertionError(f"Parameter '{self.name}' has not been initialized; "
+                                          "call initialize() before set_data().")
             self._deferred_init = self._deferred_init[:3] + (data,)
             return
         trainer = self._trainer() if self._trainer else None

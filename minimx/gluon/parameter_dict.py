@@ -13,7 +13,7 @@ from .. import initializer
 from .. import ndarray as nd
 from ..base import MXNetError
 from ..ndarray import NDArray
-from .parameter import Constant, Parameter
+from .parameter import Constant, GluonAssertionError, Parameter
 
 __all__ = ["ParameterDict"]
 
@@ -115,9 +115,9 @@ class ParameterDict:
             elif k == "dtype" and v is not None and np.dtype(v) == np.dtype(existing):
                 continue
             if v is not None and v != existing:
-                raise MXNetError(f"Cannot retrieve Parameter '{name}' because desired attribute does "
-                                 f"not match with stored for attribute '{k}': desired '{v}' vs "
-                                 f"stored '{existing}'.")
+                raise GluonAssertionError(
+                    f"Cannot retrieve Parameter '{name}' because desired attribute does not match "
+                    f"with stored for attribute '{k}': desired '{v}' vs stored '{existing}'.")
         return param
 
     def get_constant(self, name, value=None):
@@ -223,14 +223,14 @@ class ParameterDict:
         if not allow_missing:
             for name in self.keys():
                 if name not in arg_dict:
-                    raise MXNetError(
+                    raise GluonAssertionError(
                         f"Parameter '{name[lprefix:]}' is missing in {where}, which contains "
                         f"parameters: {_brief_print_list(arg_dict.keys())}. Please make sure source "
                         "and target networks have the same prefix (or pass allow_missing=True).")
         for name in arg_dict:
             if name not in self._params:
                 if not ignore_extra:
-                    raise MXNetError(
+                    raise GluonAssertionError(
                         f"Parameter '{name[lprefix:]}' loaded from {where} is not present in "
                         f"ParameterDict, choices are: {_brief_print_list(self._params.keys())}. Set "
                         "ignore_extra to True to ignore. Please make sure source and target "

@@ -29,7 +29,7 @@ import weakref
 from .. import config, lr_scheduler
 from .. import ndarray as nd
 from .. import optimizer as opt
-from ..base import MXNetError
+from ..base import MXNetError, numeric_types
 from ..context import cpu
 from ..ndarray.ndarray import MXNetTypeError, MXNetValueError
 from .parameter import Parameter
@@ -44,6 +44,23 @@ class _TrainerAssertionError(MXNetError, AssertionError):
 
 class _UserWarningError(MXNetError, UserWarning):
     """Raised where MXNet's Trainer raises a UserWarning (a stale gradient, a changed batch size)."""
+
+
+class _ZeroBatchSizeError(MXNetError, ZeroDivisionError):
+    """``step(0)``: MXNet divides by it (ZeroDivisionError); this says which argument was 0."""
+
+
+def _grad_scale(scale, batch_size, method):
+    """``scale / batch_size``, the factor gradients get, with errors that name ``batch_size``."""
+    if not isinstance(batch_size, numeric_types):
+        raise MXNetTypeError(f"Trainer.{method}: batch_size must be a number (the number of "
+                             f"samples the loss was summed over), got {batch_size!r} of type "
+                             f"{type(batch_size).__name__}")
+    if batch_size == 0:
+        raise _ZeroBatchSizeError(f"Trainer.{method}: batch_size must not be 0 (gradients are "
+                                  "scaled by 1 / batch_size); pass 1 when the loss is already a "
+                                  "mean over the batch")
+    return scale / batch_size
 
 
 def _require(condition, message):
@@ -231,7 +248,7 @@ class Trainer:
             Skip (instead of raising for) parameters whose gradient was not written by a backward
             since the last step, e.g. the unused branch of a model.
         """
-        self._check_and_rescale_grad(self._scale / batch_size)
+        self._check_and_rescale_grad(_grad_scale(self._scale, batch_size, "step"))
         self._prepare()
         self._allreduce_grads()
         self._update(ignore_stale_grad)
@@ -265,7 +282,7 @@ class Trainer:
         _require(not (self._kvstore and self._update_on_kvstore),
                  "update() when parameters are updated on kvstore is not supported. Try setting "
                  "`update_on_kvstore` to False when creating trainer.")
-        self._check_and_rescale_grad(self._scale / batch_size)
+        self._check_and_rescale_grad(_grad_scale(self._scale, batch_size, "update"))
         self._update(ignore_stale_grad)
 
     def _update(self, ignore_stale_grad=False):

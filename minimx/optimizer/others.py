@@ -93,7 +93,9 @@ class DCASGD(Optimizer):
 
 @register
 class SGLD(Optimizer):
-    """Stochastic Gradient Langevin Dynamics: a half SGD step plus Gaussian noise of variance lr::
+    """Stochastic Gradient Langevin Dynamics.
+
+    A half SGD step plus Gaussian noise of variance lr::
 
         weight += -lr / 2 * (rescale_grad * clip(grad) + wd * weight) + normal(0, sqrt(lr))
     """

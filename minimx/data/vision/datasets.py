@@ -340,6 +340,8 @@ class ImageFolderDataset(Dataset):
 class ImageListDataset(Dataset):
     """Images named by a list, each with a label (MXNet 2's dataset).
 
+    Each sample is ``(image, label)``: a uint8 NDArray (H, W, C) and a float32 NDArray of the labels.
+
     Parameters
     ----------
     root : str, default '.'
@@ -351,8 +353,6 @@ class ImageListDataset(Dataset):
         1: decode to 3 colour channels; 0: to one grey channel.
     transform : callable, optional
         Called as ``transform(image, label)`` on every access (a minimx addition).
-
-    Each sample is ``(image, label)``: a uint8 NDArray (H, W, C) and a float32 NDArray of the labels.
     """
 
     def __init__(self, root=".", imglist=None, flag=1, transform=None):

@@ -1,7 +1,7 @@
 """Activation layers: ``Activation('relu')``, LeakyReLU, PReLU (learned), ELU, SELU, GELU, Swish."""
 from ... import initializer
-from ...base import MXNetError
 from ..hybrid_block import HybridBlock
+from ..parameter import GluonAssertionError
 
 __all__ = ["Activation", "LeakyReLU", "PReLU", "ELU", "SELU", "GELU", "Swish"]
 
@@ -49,10 +49,10 @@ class LeakyReLU(HybridBlock):
     """
 
     def __init__(self, alpha, **kwargs):
-        # NB: MXNet asserts here (AssertionError); minimx raises its MXNetError.
+        # NB: MXNet asserts here; GluonAssertionError is both an AssertionError and an MXNetError.
         if not alpha >= 0:
-            raise MXNetError(f"LeakyReLU: the slope alpha must be >= 0, got {alpha}; use PReLU "
-                             "for a learned slope.")
+            raise GluonAssertionError(f"LeakyReLU: the slope alpha must be >= 0, got {alpha}; use "
+                                      "PReLU for a learned slope.")
         super().__init__(**kwargs)
         self._alpha = alpha
 

@@ -3,6 +3,7 @@ from ... import ndarray as nd
 from ...base import MXNetError
 from ..block import Block
 from ..hybrid_block import HybridBlock
+from ..parameter import GluonAssertionError
 
 __all__ = ["Dropout", "Flatten", "Embedding", "Lambda", "HybridLambda"]
 
@@ -51,6 +52,10 @@ class Flatten(HybridBlock):
     Outputs:
         - **out**: 2-d tensor of shape (batch, x1 * ... * xn).
     """
+
+    def __init__(self, **kwargs):
+        # Keyword arguments only, as in MXNet: Flatten(3) is a TypeError, not a prefix of 3.
+        super().__init__(**kwargs)
 
     def hybrid_forward(self, F, x):
         return F.flatten(x)
@@ -108,8 +113,9 @@ def _op_by_name(layer, name):
     """The ``mx.nd`` function called ``name``, with a clear error when there is none."""
     func = getattr(nd, name, None)
     if not callable(func):
-        raise MXNetError(f"{layer}: there is no operator named {name!r} in mx.nd. Give the name "
-                         "of an mx.nd function (e.g. 'tanh') or a function.")
+        # NB: an AssertionError in MXNet; GluonAssertionError is both.
+        raise GluonAssertionError(f"{layer}: there is no operator named {name!r} in mx.nd. Give "
+                                  "the name of an mx.nd function (e.g. 'tanh') or a function.")
     return func
 
 

@@ -9,6 +9,7 @@ weight's input-channel dimension unknown until the first batch arrives (``infer_
 from ...base import MXNetError, numeric_types
 from ...ndarray import NDArray
 from ..hybrid_block import HybridBlock
+from ..parameter import GluonAssertionError
 from .activations import Activation
 
 __all__ = ["Conv1D", "Conv2D", "Conv3D"]
@@ -23,15 +24,17 @@ def expand(value, n, what, layer):
     if isinstance(value, numeric_types):
         return (value,) * n
     if len(value) != n:
-        raise MXNetError(f"{layer}: {what} must be a number or a list of {n} ints, got {value!r}.")
+        # NB: MXNet asserts this (AssertionError); GluonAssertionError is both.
+        raise GluonAssertionError(f"{layer}: {what} must be a number or a list of {n} ints, got "
+                                  f"{value!r}.")
     return value
 
 
 def check_layout(layer, layout, n, mxnet_layouts):
     """Refuse a layout MXNet refuses, and the channel-last ones that minimx's ops do not compute."""
     if layout not in mxnet_layouts:
-        raise MXNetError(f"{layer}: layout {layout!r} is not valid; use one of "
-                         f"{' or '.join(repr(s) for s in mxnet_layouts)}.")
+        raise GluonAssertionError(f"{layer}: layout {layout!r} is not valid; use one of "
+                                  f"{' or '.join(repr(s) for s in mxnet_layouts)}.")
     if layout != CHANNEL_FIRST[n]:
         # NB: MXNet accepts channel-last layouts here; minimx's Convolution/Pooling ops compute
         # channel-first data only.
