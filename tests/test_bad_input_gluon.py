@@ -91,10 +91,6 @@ def trained_dense():
     return net, trainer
 
 
-# Raised by a hybridized block's trace when an input is not an array (hybrid_block.py, not ours).
-NOT_ARRAY = ("hybrid_block.py traces non-array inputs and says 'must be a Symbol' (MXNet: "
-             "ValueError 'there must be one NDArray or one Symbol in the input')")
-
 LAYER_ROWS = [
     # ---- Dense ----
     row("nn.Dense", "in_units_mismatch", lambda: run(nn.Dense(4, in_units=5), x(2, 3)), E,
@@ -134,11 +130,8 @@ LAYER_ROWS = [
     row("nn.Dense", "not_initialized", lambda: nn.Dense(4, in_units=3)(x(2, 3)), E,
         "dense", "not been initialized", "initialize()"),
     row("nn.Dense", "numpy_input", lambda: run(nn.Dense(4), np.ones((2, 3))), (E, ValueError),
-        "NDArray", xfail=NOT_ARRAY),
-    row("nn.Dense", "none_input", lambda: run(nn.Dense(4), None), (E, ValueError), "NDArray",
-        xfail="Dense(...)(None) silently returns a Symbol (hybrid_block.py takes any non-NDArray "
-              "input for a symbolic trace); MXNet raises ValueError 'there must be one NDArray "
-              "or one Symbol in the input'"),
+        "NDArray"),
+    row("nn.Dense", "none_input", lambda: run(nn.Dense(4), None), (E, ValueError), "NDArray"),
     row("nn.Dense", "hybridized_other_width", lambda: (lambda d: (hybrid_run(d, x(2, 3)),
                                                                   d(x(2, 5))))(
         nn.Dense(2, in_units=3)), E, "(2, 5)", "(2, 3)"),
@@ -155,7 +148,7 @@ LAYER_ROWS = [
     row("nn.Activation", "none", lambda: run(nn.Activation(None), x(2, 3)), E,
         "act_type", "None", "'sigmoid'"),
     row("nn.Activation", "numpy_input", lambda: run(nn.Activation("relu"), np.ones(3)),
-        (E, ValueError), "NDArray", xfail=NOT_ARRAY),
+        (E, ValueError), "NDArray"),
     row("nn.LeakyReLU", "negative_alpha", lambda: nn.LeakyReLU(-1), both(E, AssertionError),
         "LeakyReLU", "alpha", ">= 0", "-1"),
     row("nn.LeakyReLU", "alpha_str", lambda: nn.LeakyReLU("a"), TypeError, "str"),
@@ -166,7 +159,7 @@ LAYER_ROWS = [
         "not registered"),
     row("nn.ELU", "alpha_str", lambda: run(nn.ELU("a"), x(2, 3)), E, "LeakyReLU", "slope", "'a'"),
     row("nn.ELU", "numpy_input", lambda: run(nn.ELU(), np.ones(3)), (E, ValueError), "NDArray",
-        xfail=NOT_ARRAY),
+        ),
     row("nn.SELU", "unknown_kwarg", lambda: nn.SELU(alpha=1), TypeError, "alpha"),
     row("nn.GELU", "unknown_kwarg", lambda: nn.GELU(approximation="foo"), TypeError,
         "approximation"),

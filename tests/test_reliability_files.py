@@ -206,8 +206,7 @@ def test_bad_parameter_file_raises_mxneterror(case, tmp_path):
     before = net.weight.data().asnumpy().copy()
     with pytest.raises(MXNetError, match=message):
         net.load_parameters(path)
-    if case != "extra parameter":     # see test_a_refused_file_changes_no_parameter
-        np.testing.assert_array_equal(net.weight.data().asnumpy(), before)   # nothing half-loaded
+    np.testing.assert_array_equal(net.weight.data().asnumpy(), before)   # nothing half-loaded
     # The same file through the ParameterDict, under full names.
     full = content if isinstance(content, list) else {"fc_" + k: v for k, v in content.items()}
     Path(path).write_bytes(ndio.encode(full))
@@ -215,11 +214,8 @@ def test_bad_parameter_file_raises_mxneterror(case, tmp_path):
         _dense().collect_params().load(path)
 
 
-@pytest.mark.xfail(strict=True, reason="Block.load_parameters and ParameterDict.load_dict check for "
-                   "extra names inside the loop that loads, so the Parameters before the extra name "
-                   "are already overwritten when the file is refused (MXNet 1.9.1 does the same); "
-                   "checking every name before loading any fixes it; owner: gluon block.py / "
-                   "parameter_dict.py")
+# Block.load_parameters and ParameterDict.load_dict check a whole file before loading any of it
+# (MXNet 1.9.1 overwrites the Parameters before the bad name, then raises).
 @pytest.mark.parametrize("via", ["load_parameters", "ParameterDict.load"])
 def test_a_refused_file_changes_no_parameter(via, tmp_path):
     path = str(tmp_path / "p.params")

@@ -277,7 +277,11 @@ class Block:
                         f"Parameter '{name}' loaded from file '{filename}' is not present in the "
                         f"Block, which contains parameters {_brief(params)}. Set ignore_extra=True "
                         "to ignore.")
-                continue
+        # Check every array before loading any: a refused file leaves the Block as it was.
+        matched = [name for name in loaded if name in params]
+        for name in matched:
+            params[name]._check_load(loaded[name], cast_dtype, dtype_source)
+        for name in matched:
             params[name]._load_init(loaded[name], ctx, cast_dtype=cast_dtype,
                                     dtype_source=dtype_source)
 

@@ -13,6 +13,7 @@ import warnings
 from .. import ndarray as nd
 from ..base import MXNetError
 from ..ndarray import NDArray
+from ..symbol import Symbol
 from .block import Block
 from .cached_graph import CachedGraph
 from .parameter import DeferredInitializationError
@@ -26,6 +27,18 @@ def _flatten_arrays(args):
             yield a
         elif isinstance(a, (list, tuple)):
             yield from _flatten_arrays(a)
+
+
+class HybridInputError(MXNetError, ValueError):
+    """A HybridBlock called with neither NDArrays nor Symbols (MXNet raises ValueError)."""
+
+
+def _flatten_all(args):
+    for a in args:
+        if isinstance(a, (list, tuple)):
+            yield from _flatten_all(a)
+        else:
+            yield a
 
 
 class HybridBlock(Block):
@@ -116,7 +129,12 @@ class HybridBlock(Block):
         if not isinstance(x, NDArray):
             first = next(_flatten_arrays((x,) + args), None)
             if first is None:
-                return self._symbolic_forward(x, *args)
+                if any(isinstance(a, Symbol) for a in _flatten_all((x,) + args)):
+                    return self._symbolic_forward(x, *args)
+                raise HybridInputError(
+                    f"{self.__class__.__name__} '{self.name}': there must be one NDArray or one "
+                    f"Symbol in the input, got {type(x).__name__}. Wrap numpy data with "
+                    "mx.nd.array(...) first.")
             ctx = first.context
         else:
             ctx = x.context

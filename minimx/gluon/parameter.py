@@ -250,8 +250,9 @@ class Parameter:
             return block[0].copyto(cpu())
         return nd.add_n(*(w.copyto(cpu()) for w in block)) / len(block)
 
-    def _load_init(self, data, ctx, cast_dtype=False, dtype_source="current"):
-        """Take ``data`` (loaded from a file) as the value, initializing if need be."""
+    def _check_load(self, data, cast_dtype=False, dtype_source="current"):
+        """Raise if ``data`` cannot become this Parameter's value; change nothing (so a file is
+        checked whole before any Parameter is overwritten)."""
         if cast_dtype and dtype_source not in ("current", "saved"):
             raise MXNetError(f"dtype_source must be 'current' or 'saved', got {dtype_source!r}")
         if self.shape:
@@ -261,15 +262,21 @@ class Parameter:
                     f"Failed loading Parameter '{self.name}' from saved params: shape "
                     f"incompatible expected {self.shape} vs saved {data.shape}. The "
                     "network's layer sizes differ from the ones that wrote the file.")
+        if self.dtype is not None and np.dtype(self.dtype) != np.dtype(data.dtype) \
+                and not cast_dtype:
+            raise GluonAssertionError(
+                f"Failed loading Parameter '{self.name}' from saved params: dtype "
+                f"incompatible expected {np.dtype(self.dtype)} vs saved "
+                f"{np.dtype(data.dtype)}. Set cast_dtype=True to cast the dtype of "
+                "saved params.")
+
+    def _load_init(self, data, ctx, cast_dtype=False, dtype_source="current"):
+        """Take ``data`` (loaded from a file) as the value, initializing if need be."""
+        self._check_load(data, cast_dtype, dtype_source)
+        if self.shape:
             self._shape = tuple(saved if mine in (0, -1) else mine
                                 for mine, saved in zip(self.shape, data.shape))
         if self.dtype is not None and np.dtype(self.dtype) != np.dtype(data.dtype):
-            if not cast_dtype:
-                raise GluonAssertionError(
-                    f"Failed loading Parameter '{self.name}' from saved params: dtype "
-                    f"incompatible expected {np.dtype(self.dtype)} vs saved "
-                    f"{np.dtype(data.dtype)}. Set cast_dtype=True to cast the dtype of "
-                    "saved params.")
             if dtype_source == "current":
                 data = data.astype(self.dtype)
             else:

@@ -235,6 +235,10 @@ class ParameterDict:
                         f"ParameterDict, choices are: {_brief_print_list(self._params.keys())}. Set "
                         "ignore_extra to True to ignore. Please make sure source and target "
                         "networks have the same prefix.")
-                continue
+        # Check every array before loading any: a refused file leaves the Parameters as they were.
+        matched = [name for name in arg_dict if name in self._params]
+        for name in matched:
+            self[name]._check_load(arg_dict[name], cast_dtype, dtype_source)
+        for name in matched:
             self[name]._load_init(arg_dict[name], ctx, cast_dtype=cast_dtype,
                                   dtype_source=dtype_source)
