@@ -26,6 +26,7 @@ import io
 import pickle
 import weakref
 
+from ..ndarray.io import _write_atomic
 from .. import config, lr_scheduler
 from .. import ndarray as nd
 from .. import optimizer as opt
@@ -327,8 +328,7 @@ class Trainer:
                      "are not yet initialized in kvstore.")
             self._kvstore.save_optimizer_states(fname, dump_optimizer=True)
         else:
-            with open(fname, "wb") as fout:
-                fout.write(_dumps_states(self._updaters[0]))
+            _write_atomic(fname, _dumps_states(self._updaters[0]))   # never half a file
 
     def load_states(self, fname):
         """Read states written by `save_states` (minimx's or MXNet 1.x's) from `fname`."""

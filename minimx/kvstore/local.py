@@ -17,6 +17,7 @@ engine orders each step after the ops that wrote its inputs.
 NB: MXNet's ``'device'`` merges on GPUs with peer-to-peer copies; minimx copies through its
 context's backend.
 """
+from ..ndarray.io import _write_atomic
 from .. import optimizer as opt
 from ..base import MXNetError
 from ..context import cpu
@@ -173,8 +174,7 @@ class KVStore(KVStoreBase):
         """Write the updater's states (and the optimizer, with `dump_optimizer`) to `fname`."""
         _require(self._updater is not None, "Cannot save optimizer states: no optimizer was set "
                  "(kv.set_optimizer)")
-        with open(fname, "wb") as fout:
-            fout.write(self._updater.get_states(dump_optimizer))
+        _write_atomic(fname, self._updater.get_states(dump_optimizer))   # never half a file
 
     def load_optimizer_states(self, fname):
         """Read states written by `save_optimizer_states`."""
