@@ -23,6 +23,7 @@ updater. Both give every copy the same value. With one context there is no kvsto
 >>> trainer.step(x.shape[0])
 """
 import io
+import os
 import pickle
 import weakref
 
@@ -328,6 +329,10 @@ class Trainer:
                      "are not yet initialized in kvstore.")
             self._kvstore.save_optimizer_states(fname, dump_optimizer=True)
         else:
+            folder = os.path.dirname(os.path.abspath(fname))
+            if not os.path.isdir(folder):      # MXNet's open() raises FileNotFoundError here
+                raise FileNotFoundError(f"cannot save trainer states to '{fname}': the folder "
+                                        f"'{folder}' does not exist")
             _write_atomic(fname, _dumps_states(self._updaters[0]))   # never half a file
 
     def load_states(self, fname):
