@@ -32,7 +32,6 @@ from .. import config, lr_scheduler
 from .. import ndarray as nd
 from .. import optimizer as opt
 from ..base import MXNetError, numeric_types
-from ..context import cpu
 from ..ndarray.ndarray import MXNetTypeError, MXNetValueError
 from .parameter import Parameter
 from .parameter_dict import ParameterDict
@@ -378,54 +377,6 @@ def _create_kvstore(kvstore, num_device, arg_arrays):
     if kv is None:
         return None, False
     return kv, update_on_kvstore and kv.is_capable("optimizer")
-
-
-class _LocalKVStore:
-    """One machine's KVStore for dense arrays (what ``mx.kv.create('device')`` gives in MXNet).
-
-    A key's gradients from every context are summed (in context order); with an optimizer set,
-    the store's own copy of the weight is updated once and copied back to every context.
-    """
-
-    def __init__(self, name):
-        self.type = name
-        self._store = {}
-        self._updater = None
-
-    @staticmethod
-    def is_capable(capability):
-        return capability == "optimizer"
-
-    def broadcast(self, key, value, out):
-        self._store[key] = value.copyto(value.context if self.type.startswith("device") else cpu())
-        for o in out:
-            self._store[key].copyto(o)
-
-    def pushpull(self, key, value, out=None, priority=0):
-        merged = value[0].copyto(self._store[key].context)
-        for v in value[1:]:
-            merged += v.as_in_context(merged.context)
-        if self._updater is not None:
-            self._updater(key, merged, self._store[key])
-            merged = self._store[key]
-        for o in (value if out is None else out):
-            merged.copyto(o)
-
-    def set_optimizer(self, optimizer):
-        self._updater = opt.get_updater(optimizer)
-
-    def set_gradient_compression(self, compression_params):
-        raise MXNetError(f"gradient compression ({compression_params}) is not supported by minimx; "
-                         "create the Trainer without compression_params")
-
-    def save_optimizer_states(self, fname, dump_optimizer=False):
-        with open(fname, "wb") as fout:
-            fout.write(_dumps_states(self._updater) if dump_optimizer else
-                       self._updater.get_states(False))
-
-    def load_optimizer_states(self, fname):
-        with open(fname, "rb") as f:
-            _set_states(self._updater, f.read(), fname)
 
 
 # ---- writing MXNet's pickled states ---------------------------------------------------------------

@@ -24,7 +24,7 @@ from .. import engine as _engines
 from ..engine import get_engine
 from ..ops.opdef import OpInputError, get_op
 from . import tape
-from .storage import Chunk
+from .storage import Chunk, allocation_error
 
 __all__ = ["invoke", "call_op", "set_array_class", "set_composite_namespace"]
 
@@ -96,10 +96,14 @@ def invoke(op, inputs, attrs, out=None, ctx=None):
     backend = ctx._backend or ctx.backend
     if out is None:
         wrap, alloc = _array_class._wrap, backend.alloc
-        if multi:
-            outputs = [wrap(Chunk(alloc(s, d), ctx), 0, s) for s, d in zip(out_shapes, out_dtypes)]
-        else:   # the common case, without a comprehension's frame
-            outputs = [wrap(Chunk(alloc(out_shapes[0], out_dtypes[0]), ctx), 0, out_shapes[0])]
+        try:    # free when nothing is raised; a failed allocation becomes an error naming the op
+            if multi:
+                outputs = [wrap(Chunk(alloc(s, d), ctx), 0, s)
+                           for s, d in zip(out_shapes, out_dtypes)]
+            else:   # the common case, without a comprehension's frame
+                outputs = [wrap(Chunk(alloc(out_shapes[0], out_dtypes[0]), ctx), 0, out_shapes[0])]
+        except (MemoryError, ValueError) as e:
+            raise allocation_error(op.name, out_shapes, out_dtypes, ctx, e) from None
     else:
         outputs = _check_out(op, out, out_shapes, out_dtypes, ctx, multi)
         if tape.state.recording:

@@ -16,7 +16,7 @@ from . import indexing, tape
 from .backward import backward as backward_pass
 from .fluent import FluentMethods
 from .invoke import call_op, invoke, set_array_class
-from .storage import Chunk
+from .storage import Chunk, allocation_error
 
 __all__ = ["NDArray"]
 
@@ -425,7 +425,11 @@ class NDArray(FluentMethods):
 def empty_array(shape, dtype, ctx):
     """A new uninitialised array (the values are whatever the allocator left)."""
     backend = ctx.backend
-    return NDArray._wrap(Chunk(backend.alloc(tuple(shape), dtype), ctx), 0, shape, backend)
+    try:
+        buf = backend.alloc(tuple(shape), dtype)
+    except (MemoryError, ValueError) as e:
+        raise allocation_error("empty", [tuple(shape)], [dtype], ctx, e) from None
+    return NDArray._wrap(Chunk(buf, ctx), 0, shape, backend)
 
 
 def _push_copy(src, dst):

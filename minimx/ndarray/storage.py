@@ -3,9 +3,12 @@
 NB: a ``Chunk`` *is* its engine ``Var`` (a subclass) rather than holding one: every new array needs
 both, and one object instead of two keeps the per-op cost down. The engine only sees the Var part.
 """
+import numpy as np
+
+from ..base import MXNetError
 from ..engine import Var
 
-__all__ = ["Chunk"]
+__all__ = ["Chunk", "ArrayAllocationError", "allocation_error"]
 
 
 class Chunk(Var):
@@ -20,3 +23,23 @@ class Chunk(Var):
         self.exc = None
         self.buf = buf
         self.ctx = ctx
+
+
+class ArrayAllocationError(MXNetError, MemoryError):
+    """An op's output does not fit in memory (a MemoryError that names the op and the shape)."""
+
+
+def allocation_error(what, shapes, dtypes, ctx, cause):
+    """The error for a failed allocation: numpy's MemoryError, or its ValueError for a size past
+    what an address can hold; any other ValueError (a negative dimension) is returned as is."""
+    if isinstance(cause, ValueError) and "too big" not in str(cause) \
+            and "maximum" not in str(cause):
+        return cause
+    sizes = []
+    for s, d in zip(shapes, dtypes):
+        n = np.dtype(d).itemsize
+        for dim in s:
+            n *= dim
+        sizes.append(f"{tuple(s)} {np.dtype(d).name} ({n / 2 ** 30:.3g} GiB)")
+    return ArrayAllocationError(f"{what}: cannot allocate the output {', '.join(sizes)} on "
+                                f"{ctx}: {cause}. Use a smaller shape (or batch size).")
