@@ -54,7 +54,7 @@ def parse_args(argv=None):
                    + ", ".join(w.name for w in workloads.WORKLOADS))
     p.add_argument("--targets-only", action="store_true", help="skip the informative extras")
     p.add_argument("--train", action="store_true",
-                   help="the training workloads only (train_mlp, train_lenet, resnet18)")
+                   help="the training workloads only (train_mlp, train_lenet, resnet18, lstm)")
     p.add_argument("--frameworks", default="minimx,mxnet,numpy,torch",
                    help="comma-separated subset of minimx,mxnet,numpy,torch")
     p.add_argument("--repeats", type=int, default=5, help="timed calls per run (default 5)")

@@ -13,8 +13,8 @@ This module imports no framework, so the MXNet and PyTorch virtual environments 
 """
 import math
 
-from workloads_train import (HYBRIDIZE, resnet18_mx, resnet18_torch, train_lenet_mx,
-                             train_lenet_torch, train_mlp_mx, train_mlp_torch)
+from workloads_train import (HYBRIDIZE, lstm_mx, lstm_torch, resnet18_mx, resnet18_torch,
+                             train_lenet_mx, train_lenet_torch, train_mlp_mx, train_mlp_torch)
 
 __all__ = ["Run", "Target", "Workload", "WORKLOADS", "get"]
 
@@ -492,6 +492,12 @@ WORKLOADS += [
         "model_zoo.vision.resnet18_v1(classes=10) in training mode; forward, "
         "SoftmaxCrossEntropyLoss, backward into every parameter's gradient (no optimizer), waitall",
         _MS, _train_runs(), _train_targets(None, 1.0), resnet18_mx, None, resnet18_torch,
+        min_repeats=8),
+    Workload(
+        "lstm", "LSTM 2 layers, 256 hidden, seq 35, batch 32: forward + backward", "train",
+        "gluon.rnn.LSTM(256, num_layers=2) on a (35, 32, 256) TNC input; forward, backward of the "
+        "outputs' sum into every parameter's gradient, waitall",
+        _MS, _train_runs(), _train_targets(None, 1.0), lstm_mx, None, lstm_torch,
         min_repeats=8),
 ]
 

@@ -10,6 +10,9 @@ so one builder gives the imperative and the hybridized runs of both minimx and M
   relu) on 1x28x28, batch 64, the same step.
 - ``resnet18``: ``model_zoo.vision.resnet18_v1(classes=10)`` on 3x32x32 (CIFAR shapes), batch 16:
   forward, loss and backward into every parameter's gradient (no optimizer), training mode.
+- ``lstm``: ``gluon.rnn.LSTM(256, num_layers=2)`` on a (35, 32, 256) TNC sequence: forward and
+  backward of the outputs' sum into every parameter's gradient (PyTorch: ``nn.LSTM(256, 256, 2)``,
+  whose parameters come in the same order with the same gate order i, f, g/c, o).
 
 Every framework starts from the same parameter values (drawn per parameter, in the order of
 ``collect_params()``, which is also the order of PyTorch's ``state_dict()`` for the same layers), so
@@ -21,11 +24,12 @@ import math
 import os
 
 __all__ = ["train_mlp_mx", "train_mlp_torch", "train_lenet_mx", "train_lenet_torch",
-           "resnet18_mx", "resnet18_torch", "HYBRIDIZE"]
+           "resnet18_mx", "resnet18_torch", "lstm_mx", "lstm_torch", "HYBRIDIZE"]
 
 HYBRIDIZE = {"BENCH_HYBRIDIZE": "1"}
 LR, MOMENTUM = 0.05, 0.9
 MLP_BATCH, LENET_BATCH, RESNET_BATCH = 64, 64, 16
+LSTM_SEQ, LSTM_BATCH, LSTM_HIDDEN, LSTM_LAYERS = 35, 32, 256, 2
 
 
 def _uniform(np, shape, lo, hi, seed):
@@ -135,6 +139,25 @@ def resnet18_mx(mx, np):
     return run
 
 
+def lstm_mx(mx, np):
+    x = mx.nd.array(_uniform(np, (LSTM_SEQ, LSTM_BATCH, LSTM_HIDDEN), -1, 1, seed=1))
+    net = mx.gluon.rnn.LSTM(LSTM_HIDDEN, num_layers=LSTM_LAYERS, input_size=LSTM_HIDDEN)
+    net.initialize()
+    for i, (name, p) in enumerate(net.collect_params().items()):
+        p.set_data(mx.nd.array(_param_value(np, name, p.shape, i)))
+    if _hybridize():
+        net.hybridize()
+    mx.nd.waitall()
+
+    def run():
+        with mx.autograd.record():
+            out = net(x)
+        out.backward()
+        mx.nd.waitall()
+        return out
+    return run
+
+
 # -- PyTorch (eager) -------------------------------------------------------------------------------
 def _prepare_torch(torch, np, net):
     with torch.no_grad():
@@ -230,4 +253,22 @@ def resnet18_torch(torch, np):
         loss = torch.nn.functional.cross_entropy(net(x), y, reduction="none")
         loss.sum().backward()
         return loss.detach()
+    return run
+
+
+def lstm_torch(torch, np):
+    x = torch.from_numpy(_uniform(np, (LSTM_SEQ, LSTM_BATCH, LSTM_HIDDEN), -1, 1, seed=1))
+    net = torch.nn.LSTM(LSTM_HIDDEN, LSTM_HIDDEN, LSTM_LAYERS)
+    with torch.no_grad():
+        for i, (name, t) in enumerate(net.state_dict().items()):
+            kind = "bias" if name.startswith("bias") else "weight"
+            t.copy_(torch.from_numpy(_param_value(np, kind, tuple(t.shape), i)))
+    params = list(net.parameters())
+
+    def run():
+        for p in params:
+            p.grad = None
+        out, _ = net(x)
+        out.sum().backward()
+        return out.detach()
     return run

@@ -108,7 +108,7 @@ def test_symbol_pitfalls_explain_themselves():
 
 
 _MULTI_CASES = [(op, i) for op in all_ops() for i, _ in enumerate(op.domain.attrs)
-                if op.kernel is not None and not op.name.startswith("_backward")]
+                if op.kernel is not None]
 
 
 @pytest.mark.parametrize("op,attrs_i", _MULTI_CASES,

@@ -13,7 +13,8 @@
 from .. import symbol
 from ..base import MXNetError
 from ..ndarray import NDArray
-from ..symbol.executor import GraphPlan, run_graph
+from ..symbol.executor import run_graph
+from ..symbol.graph_plan import GraphPlan
 from ..symbol.infer import propagate_shapes
 from ..symbol.symbol import topo_order
 
@@ -72,6 +73,7 @@ class CachedGraph:
         self.used = [name for name in self.params if name in graph_vars]
         self.var_names = [n.name for n in self.nodes if n.op is None]
         self.plans = {}      # input signature -> GraphPlan (None: run node by node)
+        self.static_alloc = bool(dict(getattr(block, "_flags", ())).get("static_alloc", False))
         missing = [n for n in graph_vars if n not in self.params and n not in names]
         if missing:
             raise MXNetError(f"{block.__class__.__name__}: the traced graph uses variables {missing} "
@@ -121,5 +123,7 @@ class CachedGraph:
         key = (ctx, tuple(key))
         plan = self.plans.get(key, False)
         if plan is False:
-            plan = self.plans[key] = GraphPlan.build(self.nodes, self.output._outputs, arrays, ctx)
+            metas = [(a._shape, a._data.dtype) for a in arrays]
+            plan = self.plans[key] = GraphPlan.build(self.nodes, self.output._outputs, metas, ctx,
+                                                     self.static_alloc)
         return None if plan is None else plan(arrays)

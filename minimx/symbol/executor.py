@@ -5,11 +5,8 @@ call takes): the engine still runs independent branches in parallel, and under
 ``autograd.record()`` each node lands on the tape, so gradients flow through a graph exactly as
 through the same ops called one by one.
 
-``GraphPlan`` is the fast path of a hybridized block (``CachedGraph``): for one input signature
-(shapes, dtypes, context) it runs every node's shape and dtype rules once and keeps the results
-with the kernels; each call then allocates the outputs, records the tape nodes, and pushes the
-whole graph to the engine as ONE op (MXNet's CachedOp bulking): no per-node rule evaluation,
-argument parsing or engine hand-off.
+The fast path of a hybridized block is ``graph_plan.GraphPlan`` (one engine op per call, planned
+memory, a cached backward).
 """
 import numpy as np
 
@@ -18,12 +15,8 @@ from .. import ndarray as nd
 from ..base import MXNetError
 from ..context import Context, current_context
 from ..ndarray import NDArray
-from .. import engine as _engines
-from ..engine import get_engine
-from ..ndarray import tape
-from ..ndarray.invoke import ctx_rng, invoke
-from ..ndarray.storage import Chunk
-from ..ops.opdef import OpInputError
+from ..ndarray.invoke import invoke
+from .graph_plan import GraphPlan
 from .infer import propagate_shapes
 from .symbol import topo_order
 
@@ -45,119 +38,6 @@ def run_graph(symbol, feed, nodes=None):
         out = invoke(node.op, inputs, node.parsed)
         values[id(node)] = tuple(out) if isinstance(out, list) else (out,)
     return [values[id(n)][i] for n, i in symbol._outputs]
-
-
-class _Step:
-    """One op node of a plan: where its inputs come from and what its rules gave."""
-    __slots__ = ("op", "attrs", "refs", "outs", "visible", "mutated", "kernel")
-
-
-class GraphPlan:
-    """A graph's nodes with their output shapes and dtypes fixed for one input signature.
-
-    ``GraphPlan.build(nodes, outputs, arrays, ctx)`` returns None when the graph has a node the
-    fast path does not cover (a composite op, or a shape rule that rejects the inputs: the slow
-    path then raises the usual error); ``plan(arrays)`` runs it (``arrays``: one per variable
-    node, in ``nodes`` order) and returns the graph's outputs.
-    """
-
-    def __init__(self, steps, heads, ctx):
-        self.steps, self.heads, self.ctx = steps, heads, ctx
-
-    @classmethod
-    def build(cls, nodes, outputs, arrays, ctx):
-        backend = ctx._backend or ctx.backend
-        index = {id(n): i for i, n in enumerate(nodes)}
-        meta, it, steps = [None] * len(nodes), iter(arrays), []
-        for i, node in enumerate(nodes):
-            if node.op is None:
-                x = next(it)
-                meta[i] = ((x.shape, x._data.dtype),)
-                steps.append(None)
-                continue
-            op = node.op
-            if op.kernel is None or backend.kernels.get(op.kernel) is None:
-                return None
-            refs = tuple((index[id(src)], j) for src, j in node.inputs)
-            ins = [meta[k][j] for k, j in refs]
-            try:
-                shapes = op.shape(node.parsed, *[s for s, _ in ins])
-                dtypes = op.dtype(node.parsed, *[d for _, d in ins])
-            except OpInputError:
-                return None
-            if type(shapes) is not list:
-                shapes, dtypes = [shapes], [dtypes]
-            elif type(dtypes) is not list:
-                dtypes = [dtypes] * len(shapes)
-            st = _Step()
-            st.op, st.attrs, st.refs, st.kernel = op, node.parsed, refs, backend.kernels[op.kernel]
-            st.outs = tuple((tuple(s), d) for s, d in zip(shapes, dtypes))
-            st.visible = op.num_visible(node.parsed) if op.num_visible is not None else len(shapes)
-            mutated = op.mutates(node.parsed, len(refs)) if callable(op.mutates) else op.mutates
-            st.mutated = tuple(mutated or ())
-            meta[i] = st.outs
-            steps.append(st)
-        heads = [(index[id(n)], j) for n, j in outputs]
-        return cls(steps, heads, ctx)
-
-    def __call__(self, arrays):
-        ctx = self.ctx
-        alloc, wrap = (ctx._backend or ctx.backend).alloc, NDArray._wrap
-        recording, training = tape.state.recording, tape.state.training
-        values, calls, writes, seen = [], [], [], set()
-        it = iter(arrays)
-        for st in self.steps:
-            if st is None:
-                values.append((next(it),))
-                continue
-            ins = [values[k][j] for k, j in st.refs]
-            outs = [wrap(Chunk(alloc(s, d), ctx), 0, s) for s, d in st.outs]
-            attrs = st.attrs
-            op = st.op
-            if op.needs_extra_attrs:
-                attrs = dict(attrs)
-                if op.train_aware:
-                    attrs["is_train"] = training
-                if op.random:
-                    rng = ctx_rng(ctx)
-                    attrs["rng"] = rng.state
-                    if id(rng.var) not in seen:
-                        seen.add(id(rng.var))
-                        writes.append(rng.var)
-            calls.append((st.kernel, tuple(x._data for x in ins), tuple(o._data for o in outs),
-                          attrs))
-            for o in outs:
-                seen.add(id(o._chunk))
-                writes.append(o._chunk)
-            for m in st.mutated:
-                c = ins[m]._chunk
-                if id(c) not in seen:
-                    seen.add(id(c))
-                    writes.append(c)
-            if recording:
-                tape.record(op, attrs, ins, outs)
-            values.append(outs)
-        reads = []
-        for x in arrays:
-            c = x._chunk
-            if id(c) not in seen:
-                seen.add(id(c))
-                reads.append(c)
-        (_engines.current or get_engine()).push(_Bulk(calls), reads, writes, ctx, "CachedOp",
-                                                False)
-        return [values[k][j] for k, j in self.heads]
-
-
-class _Bulk:
-    """The engine op of a plan: every node's kernel, in graph order."""
-    __slots__ = ("calls",)
-
-    def __init__(self, calls):
-        self.calls = calls
-
-    def __call__(self):
-        for kernel, ins, outs, attrs in self.calls:
-            kernel(ins, outs, attrs)
 
 
 def evaluate(symbol, ctx, feed):

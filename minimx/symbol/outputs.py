@@ -40,6 +40,10 @@ _MULTI = {
     "_linalg_gelqf": (lambda a: 2,) * 2,
     "_linalg_slogdet": (lambda a: 2,) * 2,
     "_linalg_syevd": (lambda a: 2,) * 2,
+    # Hidden backward ops (a hybridized block's traced backward uses them).
+    "_backward_BatchNorm": (lambda a: 3,) * 2,
+    "_backward_BilinearSampler": (lambda a: 2,) * 2,
+    "_backward_Correlation": (lambda a: 2,) * 2,
     "multi_sgd_update": (lambda a: a["num_weights"],) * 2,
     "multi_sgd_mom_update": (lambda a: a["num_weights"],) * 2,
     "multi_mp_sgd_update": (lambda a: a["num_weights"],) * 2,

@@ -10,6 +10,8 @@ Nothing runs when a graph is built. ``infer_shape`` walks it with each op's shap
 (``json_io.py``), and ``HybridBlock.hybridize`` builds one by calling ``hybrid_forward`` with
 ``F = mx.sym``.
 """
+import threading
+
 from .. import attribute as _attribute
 from .. import name as _name
 from ..base import MXNetError, numeric_types
@@ -39,6 +41,16 @@ def given(pairs, kwargs):
 
 _HINTS = {"elemwise_add": "_plus", "elemwise_sub": "_minus", "elemwise_mul": "_mul",
           "elemwise_div": "_div"}
+
+
+_BROADCAST = {"elemwise_add": "broadcast_add", "elemwise_sub": "broadcast_sub",
+              "elemwise_mul": "broadcast_mul", "elemwise_div": "broadcast_div",
+              "_power": "broadcast_power", "_maximum": "broadcast_maximum",
+              "_minimum": "broadcast_minimum", "_mod": "broadcast_mod", "_equal": "broadcast_equal",
+              "_not_equal": "broadcast_not_equal", "_greater": "broadcast_greater",
+              "_greater_equal": "broadcast_greater_equal", "_lesser": "broadcast_lesser",
+              "_lesser_equal": "broadcast_lesser_equal"}
+TRACING = threading.local()    # .oracle: symbol -> (shape, dtype), set while tracing a backward
 
 
 class Symbol:
@@ -210,6 +222,10 @@ class Symbol:
         # Auto names follow MXNet's legacy operator names: a + b is _plus0, a * 2 is _mulscalar0.
         if isinstance(other, Symbol):
             lhs, rhs = (other, self) if reflected else (self, other)
+            oracle = getattr(TRACING, "oracle", None)
+            if oracle is not None and sym_op in _BROADCAST and oracle(lhs)[0] != oracle(rhs)[0]:
+                # Gradient rules are written for NDArrays, whose operators broadcast.
+                sym_op = _BROADCAST[sym_op]
             return make_symbol(get_op(sym_op), [lhs, rhs], {}, hint=_HINTS.get(sym_op))
         if isinstance(other, numeric_types):
             return make_symbol(get_op(scalar_op), [self], {"scalar": other},
@@ -287,13 +303,36 @@ class Symbol:
         from .json_io import fromjson
         return fromjson(self.tojson())
 
-    # Pitfalls of hybridize, explained where they happen.
+    # Pitfalls of hybridize, explained where they happen. (While a backward graph is traced,
+    # ``grad_graph.py`` installs an oracle that knows every value's shape and dtype.)
     @property
     def shape(self):
+        oracle = getattr(TRACING, "oracle", None)
+        if oracle is not None:
+            return oracle(self)[0]
         raise MXNetError("x.shape is not available inside hybrid_forward when the block is "
                          "hybridized: a Symbol has no shape until data flows. Use shape-free ops "
                          "(F.reshape with 0/-1 codes, F.reshape_like, F.broadcast_like, F.shape_array) "
                          "or do not hybridize this block.")
+
+    @property
+    def dtype(self):
+        oracle = getattr(TRACING, "oracle", None)
+        if oracle is None:
+            raise AttributeError("'Symbol' object has no attribute 'dtype'")
+        return oracle(self)[1]
+
+    @property
+    def ndim(self):
+        if getattr(TRACING, "oracle", None) is None:
+            raise AttributeError("'Symbol' object has no attribute 'ndim'")
+        return len(self.shape)
+
+    @property
+    def context(self):
+        if getattr(TRACING, "oracle", None) is None:
+            raise AttributeError("'Symbol' object has no attribute 'context'")
+        return None
 
     def asnumpy(self):
         raise MXNetError("asnumpy() is not available on a Symbol (inside a hybridized "

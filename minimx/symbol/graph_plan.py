@@ -1,0 +1,295 @@
+"""``GraphPlan``: a graph fixed for one input signature, run as ONE engine op (MXNet's CachedOp).
+
+``GraphPlan.build(nodes, outputs, metas, ctx)`` runs every node's shape and dtype rules once and
+keeps the results with the kernels. Each call then pushes the whole graph to the engine as one op:
+no per-node rule evaluation, argument parsing or engine hand-off. Three things make it fast:
+
+1. **Memory planning** (``memory_plan.py``): intermediate values share buffers once dead, and
+   elementwise nodes write over their inputs. Only the graph's outputs (and, in training, the
+   values the backward reads) get arrays of their own; the others are bare buffers that no
+   NDArray wraps. On the CPU the slots are fresh buffers per call (``static_alloc=True`` keeps
+   them across calls and serialises the calls, as MXNet does).
+2. **A cached backward** (``grad_graph.py``): under ``autograd.record()`` the plan records ONE tape
+   node for the whole graph. Its gradient rule runs the backward graph, traced once from every
+   node's gradient rule and planned the same way, as one more engine op.
+3. Without a traceable backward (a rule that needs values), every node is recorded on the tape
+   as if the ops had been called one by one: slower, same results.
+"""
+import numpy as np
+
+from .. import engine as _engines
+from ..base import MXNetError
+from ..engine import get_engine
+from ..ndarray import NDArray, tape
+from ..ndarray.invoke import ctx_rng
+from ..ndarray.storage import Chunk
+from ..ops.opdef import OpInputError
+from .grad_graph import build_grad_graph
+from .memory_plan import plan_memory
+
+__all__ = ["GraphPlan"]
+
+
+class _Step:
+    """One op node of a plan: where its inputs come from and what its rules gave."""
+    __slots__ = ("op", "attrs", "refs", "outs", "visible", "mutated", "kernel")
+
+
+class _Bulk:
+    """The engine op of a plan: every node's kernel, in graph order."""
+    __slots__ = ("calls",)
+
+    def __init__(self, calls):
+        self.calls = calls
+
+    def __call__(self):
+        for kernel, ins, outs, attrs in self.calls:
+            kernel(ins, outs, attrs)
+
+
+class _Mode:
+    """How one kind of call runs: its memory layout and, in training, its backward."""
+    __slots__ = ("layout", "grad", "saved", "wanted", "backward_plans", "static")
+
+    def __init__(self, layout, grad=None, wanted=()):
+        self.layout, self.grad, self.wanted = layout, grad, wanted
+        self.saved = grad.saved() if grad is not None else []
+        self.backward_plans = {}
+        self.static = None       # (slot buffers, engine var) when static_alloc keeps them
+
+
+class CachedOpGrad:
+    """The tape's view of a planned graph: one 'op' whose gradient rule runs the backward plan."""
+    name = "CachedOp"
+    mutates = ()
+
+    def __init__(self, plan, mode):
+        self.plan, self.mode = plan, mode
+
+    def grad(self, F, attrs, inputs, outputs, out_grads):
+        return self.plan.run_backward(self.mode, inputs, outputs, out_grads)
+
+
+class GraphPlan:
+    """A graph's nodes with their output shapes and dtypes fixed for one input signature.
+
+    ``GraphPlan.build(nodes, outputs, metas, ctx)`` returns None when the graph has a node the
+    fast path does not cover (a composite op, or a shape rule that rejects the inputs: the slow
+    path then raises the usual error); ``plan(arrays)`` runs it (``arrays``: one per variable
+    node, in ``nodes`` order) and returns the graph's outputs.
+    """
+
+    def __init__(self, nodes, steps, meta, heads, ctx, static_alloc=False):
+        self.nodes, self.steps, self.meta, self.heads, self.ctx = nodes, steps, meta, heads, ctx
+        self.var_index = [i for i, st in enumerate(steps) if st is None]
+        self.var_pos = {i: k for k, i in enumerate(self.var_index)}
+        self.static_alloc = static_alloc
+        self.plannable = ctx.device_typeid == 1      # buffer sharing: host memory only (for now)
+        self.random = any(st is not None and st.op.random for st in steps)
+        self._modes = {}
+
+    @classmethod
+    def build(cls, nodes, outputs, metas, ctx, static_alloc=False):
+        """Fix shapes and dtypes; ``metas``: (shape, dtype) of each variable, in node order."""
+        backend = ctx._backend or ctx.backend
+        index = {id(n): i for i, n in enumerate(nodes)}
+        meta, it, steps = [None] * len(nodes), iter(metas), []
+        for i, node in enumerate(nodes):
+            if node.op is None:
+                shape, dtype = next(it)
+                meta[i] = ((tuple(shape), dtype),)
+                steps.append(None)
+                continue
+            op = node.op
+            if op.kernel is None or backend.kernels.get(op.kernel) is None:
+                return None
+            refs = tuple((index[id(src)], j) for src, j in node.inputs)
+            ins = [meta[k][j] for k, j in refs]
+            try:
+                shapes = op.shape(node.parsed, *[s for s, _ in ins])
+                dtypes = op.dtype(node.parsed, *[d for _, d in ins])
+            except OpInputError:
+                return None
+            if type(shapes) is not list:
+                shapes, dtypes = [shapes], [dtypes]
+            elif type(dtypes) is not list:
+                dtypes = [dtypes] * len(shapes)
+            st = _Step()
+            st.op, st.attrs, st.refs, st.kernel = op, node.parsed, refs, backend.kernels[op.kernel]
+            st.outs = tuple((tuple(s), d) for s, d in zip(shapes, dtypes))
+            st.visible = op.num_visible(node.parsed) if op.num_visible is not None else len(shapes)
+            mutated = op.mutates(node.parsed, len(refs)) if callable(op.mutates) else op.mutates
+            st.mutated = tuple(mutated or ())
+            meta[i] = st.outs
+            steps.append(st)
+        heads = [(index[id(n)], j) for n, j in outputs]
+        return cls(nodes, steps, meta, heads, ctx, static_alloc)
+
+    # ---- modes: inference, and training for one set of wanted gradients -----------------------
+    def _mode(self, wanted, training=False):
+        key = (wanted, training)
+        mode = self._modes.get(key)
+        if mode is None:
+            grad = None
+            if wanted:
+                heads_ok = len(set(self.heads)) == len(self.heads) and \
+                    all(self.steps[i] is not None for i, _ in self.heads)
+                if heads_ok:
+                    grad = build_grad_graph(self.nodes, self.meta, self.heads, wanted, training)
+            pinned = set(self.heads)
+            if grad is not None:
+                pinned.update(grad.saved())
+            elif wanted:
+                pinned = None     # node-by-node recording: every value is an array
+            layout = plan_memory(self.steps, pinned) if self.plannable and pinned is not None \
+                else None
+            mode = self._modes[key] = _Mode(layout, grad, wanted)
+        return mode
+
+    def memory_report(self, training=False):
+        """Bytes of the node outputs with and without buffer sharing, for inference or (with
+        ``training``) for a training call that wants every variable's gradient."""
+        wanted = tuple(self.var_index) if training else ()
+        mode = self._mode(wanted, training)
+        if mode.layout is None:
+            return None
+        return mode.layout.report()
+
+    # ---- forward --------------------------------------------------------------------------------
+    def __call__(self, arrays):
+        wanted = ()
+        if tape.state.recording:
+            wanted = tuple(i for i, x in zip(self.var_index, arrays)
+                           if x._node is not None or x._grad_req != "null")
+        mode = self._mode(wanted, tape.state.training if wanted else False)
+        return self._run(arrays, mode)
+
+    def _slots(self, mode, alloc):
+        layout = mode.layout
+        if layout is None or not layout.slot_bytes:
+            return None, None
+        if self.static_alloc and not mode.wanted:
+            if mode.static is None:
+                # The kept slots are one engine variable: calls of this plan run one at a time.
+                var = Chunk(np.empty(0, np.uint8), self.ctx)
+                mode.static = ([alloc((n,), np.uint8) for n in layout.slot_bytes], var)
+            return mode.static
+        return [alloc((n,), np.uint8) for n in layout.slot_bytes], None
+
+    def _run(self, arrays, mode):
+        ctx = self.ctx
+        alloc, wrap = (ctx._backend or ctx.backend).alloc, NDArray._wrap
+        training = tape.state.training
+        per_node = bool(mode.wanted) and mode.grad is None
+        layout = mode.layout
+        slot_of = layout.slot_of if layout is not None else {}
+        slots, static_var = self._slots(mode, alloc)
+        keep = set(self.heads)
+        keep.update(mode.saved)
+        values, calls, writes, seen = [], [], [], set()
+        it = iter(arrays)
+        for i, st in enumerate(self.steps):
+            if st is None:
+                values.append((next(it),))
+                continue
+            ins = [values[k][j] for k, j in st.refs]
+            outs = []
+            for j, (s, d) in enumerate(st.outs):
+                slot = slot_of.get((i, j))
+                if slot is not None:
+                    n = int(np.prod(s, dtype=np.int64)) * np.dtype(d).itemsize
+                    outs.append(slots[slot][:n].view(d).reshape(s))
+                elif per_node or (i, j) in keep:
+                    o = wrap(Chunk(alloc(s, d), ctx), 0, s)
+                    seen.add(id(o._chunk))
+                    writes.append(o._chunk)
+                    outs.append(o)
+                else:
+                    outs.append(alloc(s, d))
+            attrs = st.attrs
+            op = st.op
+            if op.needs_extra_attrs:
+                attrs = dict(attrs)
+                if op.train_aware:
+                    attrs["is_train"] = training
+                if op.random:
+                    rng = ctx_rng(ctx)
+                    attrs["rng"] = rng.state
+                    if id(rng.var) not in seen:
+                        seen.add(id(rng.var))
+                        writes.append(rng.var)
+            calls.append((st.kernel, tuple(x._data if isinstance(x, NDArray) else x for x in ins),
+                          tuple(o._data if isinstance(o, NDArray) else o for o in outs), attrs))
+            for m in st.mutated:
+                x = ins[m]
+                if isinstance(x, NDArray) and id(x._chunk) not in seen:
+                    seen.add(id(x._chunk))
+                    writes.append(x._chunk)
+            if per_node:
+                tape.record(op, attrs, ins, outs)
+            values.append(outs)
+        reads = []
+        for x in arrays:
+            c = x._chunk
+            if id(c) not in seen:
+                seen.add(id(c))
+                reads.append(c)
+        if static_var is not None:
+            writes.append(static_var)
+        (_engines.current or get_engine()).push(_Bulk(calls), reads, writes, ctx, "CachedOp",
+                                                False)
+        result = [values[k][j] for k, j in self.heads]
+        if mode.grad is not None:
+            saved = [values[k][j] for k, j in mode.saved]
+            tape.record(CachedOpGrad(self, mode), {}, list(arrays) + saved, result)
+        return result
+
+    # ---- backward -------------------------------------------------------------------------------
+    def run_backward(self, mode, inputs, outputs, out_grads):
+        """The gradients of a recorded call: the backward graph as one more planned engine op."""
+        n = len(self.var_index)
+        if tape.state.recording:
+            raise MXNetError(
+                "a hybridized block cannot be differentiated twice (create_graph=True): its "
+                "backward runs as one cached graph, as in MXNet. Call net.hybridize(False) for "
+                "higher-order gradients")
+        arrays, saved = inputs[:n], dict(zip(mode.saved, inputs[n:]))
+        feed = {}
+        for name, src in mode.grad.sources.items():
+            if src[0] == "fwd":
+                i, j = src[1], src[2]
+                feed[name] = arrays[self.var_pos[i]] if self.steps[i] is None \
+                    else saved[(i, j)]
+            else:
+                g = out_grads[src[1]]
+                if g is None:
+                    from .. import ndarray as nd
+                    h = outputs[src[1]]
+                    g = nd.zeros(h.shape, ctx=h.context, dtype=h.dtype)
+                feed[name] = g
+        bw_nodes, bw = self._backward_plan(mode, feed)
+        if bw is not None:
+            grads = bw([feed[n.name] for n in bw_nodes if n.op is None])
+        else:       # the backward has a composite op: run its nodes one by one
+            from .executor import run_graph
+            grads = run_graph(mode.grad.symbol, feed, bw_nodes)
+        result = [None] * len(inputs)
+        for i, g in zip(mode.grad.wanted_vars, grads):
+            result[self.var_pos[i]] = g
+        return result
+
+    def _backward_plan(self, mode, feed):
+        # Forward values have the plan's shapes; head gradients the heads' shapes (backward checks
+        # them), so only their dtypes can tell two backward calls apart.
+        key = tuple(feed[name]._data.dtype for name, src in mode.grad.sources.items()
+                    if src[0] == "head")
+        entry = mode.backward_plans.get(key)
+        if entry is None:
+            from .symbol import topo_order
+            sym = mode.grad.symbol
+            nodes = topo_order(sym._outputs)
+            metas = [(feed[nd_.name].shape, feed[nd_.name]._data.dtype) for nd_ in nodes
+                     if nd_.op is None]
+            plan = GraphPlan.build(nodes, sym._outputs, metas, self.ctx)
+            entry = mode.backward_plans[key] = (nodes, plan)
+        return entry
