@@ -131,5 +131,5 @@ def test_native_kernels_cover_the_slice():
                  "sgd_mom_update", "adam_update", "transpose", "Reshape", "multi_sgd_update",
                  "pick", "_backward_pick"):
         assert name in native, name
-    assert "Pooling" not in native     # still the host fallback: see fallback.py
+    assert "Pooling" in native and "BatchNorm" in native   # pool.py, norm.py
     assert "Convolution" in native and "_backward_Convolution_data" in native

@@ -62,6 +62,8 @@ def test_native_kernel_matches_cpu(op, dtype, attrs_i, data):
     attrs = op.parse(raw)
     if op.train_aware:
         attrs = dict(attrs, is_train=False)
+    if op.random and (not op.train_aware or attrs.get("mode") == "always"):   # draws differ
+        pytest.skip("a random draw: the CPU and OpenCL streams differ (test_opencl_nn_kernels)")
     shapes = op.shape(attrs, *[x.shape for x in inputs])
     dtypes = op.dtype(attrs, *[x.dtype for x in inputs])
     shapes = shapes if isinstance(shapes, list) else [shapes]

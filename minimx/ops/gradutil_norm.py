@@ -198,7 +198,7 @@ def _channel_window_sum(F, a, half):
     if half == 0:
         return a
     n, c, h, w = a.shape
-    pad = F.zeros((n, half, h, w), dtype=a.dtype)
+    pad = F.zeros((n, half, h, w), dtype=a.dtype, ctx=a.context)
     padded = F.concat(pad, a, pad, dim=1)
     total = F.slice_axis(padded, axis=1, begin=0, end=c)
     for d in range(1, 2 * half + 1):

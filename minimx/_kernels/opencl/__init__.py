@@ -3,10 +3,15 @@
 - ``device.py``: which devices ``mx.gpu(i)`` means (``MINIMX_OPENCL_DEVICE``), and per device a
   context, an in-order queue, a buffer pool and a program cache.
 - ``array.py``: ``CLArray`` (a window of a pooled ``cl.Buffer``) and the storage functions.
-- kernel families, each a ``KERNELS`` dict: ``elemwise.py`` (C expressions), ``reduce.py``,
-  ``gemm.py`` (tiled GEMM: dot, batch_dot, FullyConnected), ``nn.py`` (softmax, Activation,
-  optimizer updates), ``views.py`` (reshapes, windows, multi_sgd_update), ``indexing.py`` (pick),
-  ``conv.py`` (2-d Convolution and its gradients: im2col + GEMM).
+- kernel families, each a ``KERNELS`` dict (``_FAMILIES`` lists them): ``elemwise.py`` (C
+  expressions), ``reduce.py`` and ``reduce_extra.py`` (norm, prod, nansum, moments, cumsum ...),
+  ``gemm.py`` (tiled GEMM: dot, batch_dot, FullyConnected), ``nn.py`` (softmax, Activation, SGD and
+  Adam), ``nn_extra.py`` (LeakyReLU, the loss outputs, Dropout, UpSampling ...), ``pool.py``,
+  ``norm.py`` (BatchNorm, LayerNorm, InstanceNorm, GroupNorm, L2Normalization, LRN), ``conv.py``
+  (Convolution: im2col + GEMM) and ``deconv.py``, ``views.py`` and ``shape.py`` (reshapes, slices,
+  concat, pad, tile ...: one strided copy), ``indexing.py`` and ``gather.py`` (pick, take,
+  Embedding, gather/scatter, one_hot, where), ``sort.py`` (sort, argsort, topk), ``rand.py``
+  (Philox-4x32-10 streams for the random ops), ``optim_extra.py`` (the other optimizer updates).
 - ``fallback.py``: every other kernel of the CPU table runs through THE HOST FALLBACK (copy to the
   host, CPU kernel, copy back, as one engine op). ``native_kernels()`` and
   ``fallback_report()`` say which is which.
@@ -25,6 +30,10 @@ from .fallback import fallback_report, host_fallback
 __all__ = ["backend_for", "available", "devices", "num_devices", "missing_reason",
            "native_kernels", "fallback_report", "synchronize", "engine_sync"]
 
+# The kernel families, each a module with a KERNELS dict (later families may not redefine a name).
+_FAMILIES = ("elemwise", "reduce", "reduce_extra", "gemm", "nn", "nn_extra", "pool", "norm",
+             "deconv", "views", "shape", "indexing", "gather", "sort", "rand", "optim_extra", "conv")
+
 _lock = threading.Lock()
 _table = None
 _native = None
@@ -42,10 +51,10 @@ def _with_fallback(native, fallback):
 
 def _build_table():
     from ..cpu import KERNELS as CPU_KERNELS
-    from . import conv, elemwise, gemm, indexing, nn, reduce, views
+    import importlib
     native = {}
-    for family in (elemwise, reduce, gemm, nn, views, indexing, conv):
-        native.update(family.KERNELS)
+    for family in _FAMILIES:
+        native.update(importlib.import_module(f".{family}", __name__).KERNELS)
     table = {}
     for name, cpu_kernel in CPU_KERNELS.items():
         fb = host_fallback(name, cpu_kernel)

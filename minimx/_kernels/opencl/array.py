@@ -91,7 +91,8 @@ class CLStorage:
 
     @staticmethod
     def new_rng(seed):
-        """Random ops run through the host fallback for now, so the generator is numpy's."""
+        """numpy's generator: the fallback draws from it, native kernels take their Philox keys
+        from it (``rand.py``), so ``mx.random.seed`` makes both repeatable."""
         return np.random.Generator(np.random.PCG64(seed))
 
     @staticmethod

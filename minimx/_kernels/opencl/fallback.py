@@ -9,7 +9,7 @@ It is clearly marked, not silent:
 
 - ``FALLBACK_CALLS`` counts each fallback kernel's calls (``fallback_report()`` lists them);
 - ``MINIMX_OPENCL_FALLBACK=error`` turns every fallback into an MXNetError naming the op,
-  ``=warn`` warns once per kernel, and the default ``allow`` just counts.
+  ``=warn`` (the default) warns once per kernel, naming it, and ``=allow`` just counts.
 
 Inputs an op mutates (optimizer states, BatchNorm's running statistics) are found by comparing the
 host copies before and after the CPU kernel, and the changed ones are written back.
@@ -30,7 +30,7 @@ _warned = set()
 
 
 def _mode():
-    return os.environ.get("MINIMX_OPENCL_FALLBACK", "allow").lower()
+    return os.environ.get("MINIMX_OPENCL_FALLBACK", "warn").lower()
 
 
 def fallback_report():
@@ -48,7 +48,9 @@ def host_fallback(name, cpu_kernel):
                              "host (copy, CPU kernel, copy back)")
         if mode == "warn" and name not in _warned:
             _warned.add(name)
-            warnings.warn(f"minimx OpenCL: {name} runs on the host (no OpenCL kernel yet)",
+            warnings.warn(f"minimx OpenCL: {name} has no OpenCL kernel for these inputs; it runs "
+                          "on the host (copy, CPU kernel, copy back). Set "
+                          "MINIMX_OPENCL_FALLBACK=allow to silence this, =error to forbid it",
                           stacklevel=2)
         FALLBACK_CALLS[name] += 1
         host_ins = tuple(CLStorage.to_numpy(x) if isinstance(x, CLArray) else x for x in ins)

@@ -20,12 +20,15 @@ __kernel void softmax(__global T* out, long oo, __global const T* in, long io, l
   __global const T* x = in + io + base;
   __global T* y = out + oo + base;
   T top = -INFINITY;
-  for (long j = 0; j < n; j++) {{ T v = x[j * inner]; top = (v > top || v != v) ? v : top; }}
+  for (long j = 0; j < n; j++) {{ T v = x[j * inner]; top = v > top ? v : top; }}  /* NaN ignored */
   T total = 0;
   for (long j = 0; j < n; j++) total += exp((x[j * inner] - top) * inv_t);
+  /* A NaN sum (a NaN, a +inf, or only -inf in the row): MXNet's answer, see softmax_along. */
+  int bad = total != total;
   for (long j = 0; j < n; j++) {{
     T z = (x[j * inner] - top) * inv_t;
-    y[j * inner] = {LOG} ? z - log(total) : exp(z) / total;
+    T ok = {LOG} ? z - log(total) : exp(z) / total;
+    y[j * inner] = !bad ? ok : z != z ? z : {LOG} ? z - (T){BIG} : (T)0;
   }}
 }}
 __kernel void softmax_bwd(__global T* out, long oo, __global const T* gin, long go,
@@ -52,6 +55,11 @@ def _rows(shape, axis):
     return outer * inner, shape[axis], inner
 
 
+def _big(dtype):
+    """The log of the dtype's largest value, as a C literal (see reference ``softmax_along``)."""
+    return repr(float(np.log(np.finfo(dtype).max)))
+
+
 def _inv_t(attrs, dtype):
     t = attrs.get("temperature")
     return dtype.type(1.0 if t is None else 1.0 / t)
@@ -66,7 +74,8 @@ def _softmax(log):
         if out.size == 0:
             return None
         rows, n, inner = _rows(x.shape, attrs["axis"])
-        k = dev.kernel(_SOFTMAX.format(T=ctype(x.dtype), LOG=int(log)), "softmax")
+        k = dev.kernel(_SOFTMAX.format(T=ctype(x.dtype), LOG=int(log), BIG=_big(x.dtype)),
+                       "softmax")
         launch_1d(dev, k, rows, out.buf, np.int64(out.offset), x.buf, np.int64(x.offset),
                   np.int64(rows), np.int64(n), np.int64(inner), _inv_t(attrs, x.dtype))
         return None
@@ -83,7 +92,8 @@ def _softmax_backward(log):
         if out.size == 0:
             return None
         rows, n, inner = _rows(y.shape, attrs["axis"])
-        k = dev.kernel(_SOFTMAX.format(T=ctype(y.dtype), LOG=int(log)), "softmax_bwd")
+        k = dev.kernel(_SOFTMAX.format(T=ctype(y.dtype), LOG=int(log), BIG=_big(y.dtype)),
+                       "softmax_bwd")
         launch_1d(dev, k, rows, out.buf, np.int64(out.offset), g.buf, np.int64(g.offset), y.buf,
                   np.int64(y.offset), np.int64(rows), np.int64(n), np.int64(inner),
                   _inv_t(attrs, y.dtype))
