@@ -158,8 +158,16 @@ def _decode(data, flag, to_rgb, what):
         raise MXNetError("mx.image needs Pillow to decode %s: pip install Pillow" % what) from err
     try:
         with Image.open(io.BytesIO(data)) as im:
+            # the header's size is allocated before the pixels are read: refuse absurd ones
+            limit = Image.MAX_IMAGE_PIXELS
+            if limit and im.width * im.height > limit:
+                raise MXNetError("Cannot decode %s: its header claims %dx%d pixels, more than "
+                                 "PIL.Image.MAX_IMAGE_PIXELS = %d (a damaged or hostile file)"
+                                 % (what, im.width, im.height, limit))
             im = im.convert("L" if flag == 0 else "RGB")
             pixels = np.asarray(im, dtype=np.uint8)
+    except MXNetError:
+        raise
     except Exception as err:
         raise MXNetError("Cannot decode %s: %s (a PNG or JPEG file is expected)" % (what, err)) from err
     if flag == 0:

@@ -5,14 +5,23 @@ ones are the runs recorded in tests/RELIABILITY.md (``pytest -m slow tests/test_
 -s`` prints their measurements).
 """
 import gc
+import multiprocessing
 import os
+import tempfile
 import threading
+import time
 
 import numpy as np
 import pytest
 
-import minimx as mx
-from minimx import autograd, engine, gluon
+# The OpenCL runs use PoCL's CPU device when there is no GPU (set before minimx starts OpenCL).
+os.environ.setdefault("POCL_CACHE_DIR", tempfile.mkdtemp(prefix="minimx-pocl-"))
+os.environ.setdefault("MINIMX_OPENCL_DEVICE", "cpu")
+
+import minimx as mx  # noqa: E402
+from minimx import autograd, engine, gluon  # noqa: E402
+from minimx._kernels import opencl  # noqa: E402
+from minimx.data import _shm  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not os.path.exists("/proc/self/status"),
                                 reason="RSS, thread and fd counts are read from /proc (Linux)")
@@ -36,19 +45,20 @@ def open_fds():
     return len(os.listdir("/proc/self/fd"))
 
 
-def train_mlp(steps, hybridize, samples=10):
+def train_mlp(steps, hybridize, samples=10, ctx=None):
     """Train a 2-layer MLP for `steps` steps; returns RSS (bytes) at `samples` evenly spaced steps."""
+    ctx = ctx or mx.cpu()
     net = gluon.nn.HybridSequential()
     with net.name_scope():
         net.add(gluon.nn.Dense(64, activation="relu"), gluon.nn.Dense(10))
-    net.initialize(mx.init.Xavier())
+    net.initialize(mx.init.Xavier(), ctx=ctx)
     if hybridize:
         net.hybridize()
     trainer = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": 0.05, "momentum": 0.9})
     loss_fn = gluon.loss.SoftmaxCrossEntropyLoss()
     rng = np.random.RandomState(0)
-    x = mx.nd.array(rng.randn(32, 20))
-    y = mx.nd.array(rng.randint(0, 10, 32))
+    x = mx.nd.array(rng.randn(32, 20), ctx=ctx)
+    y = mx.nd.array(rng.randint(0, 10, 32), ctx=ctx)
     every = max(1, steps // samples)
     measured = []
     for i in range(steps):
@@ -92,7 +102,27 @@ def test_training_keeps_rss_flat(hybridize):
 @pytest.mark.usefixtures("threaded_engine")
 @pytest.mark.parametrize("hybridize", [False, True], ids=["imperative", "hybridized"])
 def test_training_keeps_rss_flat_long(hybridize):
-    check_flat(train_mlp(2000, hybridize, samples=20), f"2000 steps, hybridize={hybridize}")
+    start = time.perf_counter()
+    check_flat(train_mlp(LONG_STEPS, hybridize, samples=20),
+               f"cpu, {LONG_STEPS} steps, hybridize={hybridize}")
+    print(f"took {time.perf_counter() - start:.0f} s")
+
+
+LONG_STEPS = 10_000
+OPENCL_STEPS = int(os.environ.get("MINIMX_LEAK_OPENCL_STEPS", "10000"))
+_OPENCL = opencl.missing_reason()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(_OPENCL is not None, reason=f"OpenCL backend unavailable: {_OPENCL}")
+@pytest.mark.usefixtures("threaded_engine")
+@pytest.mark.parametrize("hybridize", [False, True], ids=["imperative", "hybridized"])
+def test_training_on_opencl_keeps_rss_flat_long(hybridize):
+    start = time.perf_counter()
+    check_flat(train_mlp(OPENCL_STEPS, hybridize, samples=20, ctx=mx.gpu()),
+               f"OpenCL ({os.environ.get('MINIMX_OPENCL_DEVICE')}), {OPENCL_STEPS} steps, "
+               f"hybridize={hybridize}")
+    print(f"took {time.perf_counter() - start:.0f} s")
 
 
 def _switch_engines(times):
@@ -116,7 +146,7 @@ def _settled(count, baseline, tries=50):
     return count()
 
 
-@pytest.mark.parametrize("times", [50])
+@pytest.mark.parametrize("times", [100])
 def test_engine_switches_leave_no_threads_or_fds(times):
     old = engine.get_engine().name
     try:
@@ -131,3 +161,55 @@ def test_engine_switches_leave_no_threads_or_fds(times):
         assert open_fds() <= fds
     finally:
         engine.set_engine(old)
+
+
+def _children():
+    """Pids of this process's live or unreaped (zombie) children, from /proc."""
+    kids = set()
+    for task in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{task}/children") as f:
+                kids.update(int(p) for p in f.read().split())
+        except OSError:
+            pass
+    return kids
+
+
+def _loader_epoch(workers):
+    data = np.arange(64 * 3, dtype=np.float32).reshape(64, 3)
+    loader = gluon.data.DataLoader(gluon.data.ArrayDataset(data, np.arange(64)), batch_size=16,
+                                   num_workers=workers)
+    pids = [p.pid for p in loader._pool._procs]
+    total = sum(float(x.sum().asscalar()) for x, _ in loader)
+    assert total == float(data.sum())
+    del loader
+    gc.collect()
+    return pids
+
+
+def test_dataloader_cycles_leave_no_threads_fds_or_processes():
+    _loader_epoch(2)                          # warm-up: imports, the shared-memory folder
+    gc.collect()
+    py_threads, os_threads, fds = threading.active_count(), native_threads(), open_fds()
+    kids = _children()
+    pids = []
+    for _ in range(CYCLES):
+        pids += _loader_epoch(2)
+    assert len(set(pids)) == 2 * CYCLES
+    # every worker is gone and reaped: not a child any more (a zombie is still listed)
+    deadline = time.monotonic() + 10
+    while _children() - kids and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not (_children() - kids), f"worker processes not reaped: {_children() - kids}"
+    assert not [p for p in multiprocessing.active_children() if p.pid in pids]
+    for pid in pids:
+        assert not os.path.exists(f"/proc/{pid}"), f"worker {pid} still exists"
+    assert _settled(threading.active_count, py_threads) <= py_threads, \
+        [t.name for t in threading.enumerate()]
+    assert _settled(native_threads, os_threads) <= os_threads
+    assert _settled(open_fds, fds) <= fds, os.listdir("/proc/self/fd")
+    leftovers = [f for f in os.listdir(_shm.SHM_DIR) if f.startswith(f"minimx-loader-{os.getpid()}-")]
+    assert not leftovers
+
+
+CYCLES = 100

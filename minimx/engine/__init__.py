@@ -10,11 +10,22 @@ MXNet's API in MXNet's terms::
 The engine knows nothing about arrays: an NDArray's storage owns a ``Var``, and ``invoke`` pushes a
 closure that calls a kernel. Choose the engine with ``MINIMX_ENGINE_TYPE`` (or MXNet's
 ``MXNET_ENGINE_TYPE``) or ``set_engine('naive' | 'threaded')``.
+
+Fork safety (MXNet stops its engine around ``fork`` the same way): before ``os.fork`` (and so
+before every DataLoader worker starts) the engine waits until every pushed op has run and holds
+its lock through the fork, so no variable is half-written in the copy. The parent then carries
+on; the child drops the inherited engine (its worker threads do not exist there, and its locks may
+be held by threads that are gone) and starts a fresh one of the same kind. Kernels in the child
+use one thread (as PyTorch's do): OpenMP's thread team of the forking thread does not survive the
+fork, and a parallel loop on that thread would wait for it forever (``threads.set_kernel_threads``
+raises the cap again where the forking thread never ran a parallel kernel).
 """
+import os
 import threading
 
 from .. import config
 from ..base import MXNetError
+from ..threads import set_kernel_threads
 from .naive import NaiveEngine
 from .threaded import ThreadedEngine
 from .var import Var
@@ -55,6 +66,31 @@ def set_engine(kind):
             old.shutdown()
         _engine = current = _make(kind)
     return None if old is None else old.name
+
+
+def _before_fork():
+    _engine_lock.acquire()
+    if _engine is not None:
+        _engine.before_fork()
+
+
+def _after_fork_in_parent():
+    if _engine is not None:
+        _engine.after_fork_in_parent()
+    _engine_lock.release()
+
+
+def _after_fork_in_child():
+    global _engine, current, _engine_lock
+    _engine_lock = threading.Lock()   # the parent's lock is held (by _before_fork) in the copy
+    set_kernel_threads(1)
+    if _engine is not None:
+        _engine = current = _engine.fresh_copy()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent,
+                        after_in_child=_after_fork_in_child)
 
 
 def new_var():

@@ -4,7 +4,8 @@ import sys
 
 from ..base import MXNetError
 
-__all__ = ["OpFailure", "push_site", "wrap_failure", "check_vars", "raise_first_unreported"]
+__all__ = ["OpFailure", "push_site", "wrap_failure", "check_vars", "raise_first_unreported",
+           "interruption"]
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
@@ -55,3 +56,13 @@ def raise_first_unreported(failures):
     for failure in failures:
         if not failure.reported:
             failure.raise_()
+
+
+def interruption(exc, failure):
+    """A KeyboardInterrupt (or SystemExit) in an op run on the main thread: the op's outputs are
+    marked failed (they may be half-written), but the interrupt itself goes on to the user now,
+    not at a later wait, and ``wait_all`` does not raise it a second time. None for an error."""
+    if isinstance(exc, Exception):
+        return None
+    failure.reported = True
+    return exc

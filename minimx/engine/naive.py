@@ -10,7 +10,7 @@ import time
 
 from ..threads import budget
 from .devsync import SYNCS, sync
-from .errors import check_vars, push_site, raise_first_unreported, wrap_failure
+from .errors import check_vars, interruption, push_site, raise_first_unreported, wrap_failure
 from .var import Opr
 
 __all__ = ["NaiveEngine"]
@@ -27,7 +27,7 @@ class NaiveEngine:
 
     def push(self, fn, reads, writes, ctx=None, name="op", inline=True):
         opr = Opr(fn, reads, writes, name, ctx)
-        failure = None
+        failure = interrupt = None
         for v in reads:
             if v.exc is not None:
                 failure = v.exc
@@ -47,6 +47,7 @@ class NaiveEngine:
                 failure = wrap_failure(opr, e)
                 with self._lock:
                     self._failures.append(failure)
+                interrupt = interruption(e, failure)
             finally:
                 budget.demand -= 1
             if self.profiling:
@@ -54,6 +55,8 @@ class NaiveEngine:
         if failure is not None:
             for v in writes:
                 v.exc = failure
+        if interrupt is not None:
+            raise interrupt
 
     # Bulking changes nothing here: every op already runs at push time.
     def begin_bulk(self, size):
@@ -80,3 +83,16 @@ class NaiveEngine:
 
     def shutdown(self):
         pass
+
+    # fork: see minimx/engine/__init__.py; ops already ran, only the lock matters
+    def before_fork(self):
+        self._lock.acquire()
+
+    def after_fork_in_parent(self):
+        self._lock.release()
+
+    def fresh_copy(self):
+        """The engine a forked child uses instead of this one (whose lock the fork copied held)."""
+        eng = NaiveEngine()
+        eng.profiling = self.profiling
+        return eng

@@ -27,7 +27,7 @@ import time
 
 from ..threads import budget
 from .devsync import SYNCS, sync
-from .errors import OpFailure, check_vars, push_site, raise_first_unreported
+from .errors import OpFailure, check_vars, interruption, push_site, raise_first_unreported
 from .var import Opr
 
 __all__ = ["ThreadedEngine"]
@@ -54,6 +54,8 @@ class ThreadedEngine:
         self._queues = {}              # device key -> SimpleQueue of ready ops
         self._threads = []
         self._tls = threading.local()  # .segment: the pushing thread's bulk segment, if any
+        self._forking = False          # a fork waits for the engine to drain: pushes hold off
+        self._fork_done = threading.Condition(self._lock)
 
     # -- pushing ---------------------------------------------------------------------------------
     def push(self, fn, reads, writes, ctx=None, name="op", inline=False):
@@ -69,6 +71,8 @@ class ThreadedEngine:
             return
         opr = Opr(fn, reads, writes, name, ctx)
         with self._lock:
+            while self._forking and not self._on_worker():
+                self._fork_done.wait()
             if not inline:
                 while self._queued >= self.max_inflight:
                     self._waiting_room += 1
@@ -134,6 +138,8 @@ class ThreadedEngine:
         (rules 3 and 4), without building an Opr. Returns False if the op must go the long way."""
         lock = self._lock
         with lock:
+            if self._forking:
+                return False
             for v in reads:
                 if v._writing or v._queue or v.exc is not None:
                     return False
@@ -146,12 +152,13 @@ class ThreadedEngine:
                 v._writing = True
             self._pending += 1
             budget.demand += 1
-        failure = None
+        failure = interrupt = None
         start = time.perf_counter() if self.profiling else 0.0
         try:
             fn()
         except BaseException as e:  # noqa: BLE001 - stored and re-raised at a wait
             failure = self._record_failure(name, push_site(), e)
+            interrupt = interruption(e, failure)
         if self.profiling:   # inline ops show up on the pushing thread's row of the timeline
             self.records.append((name, start, time.perf_counter(), threading.current_thread().name))
         ready = None
@@ -175,6 +182,8 @@ class ThreadedEngine:
         if ready:
             for r in ready:
                 self._queue_for(r.ctx).put(r)
+        if interrupt is not None:
+            raise interrupt
         return True
 
     def _queue_for(self, ctx):
@@ -206,24 +215,28 @@ class ThreadedEngine:
     def _execute(self, opr, inline):
         """Run one ready op, finish it, and return one newly ready op for this thread to run next."""
         failure = _failure_of(opr.reads, opr.writes)
+        interrupt = None
         if failure is None:
             start = time.perf_counter() if self.profiling else 0.0
             try:
                 opr.fn()
             except BaseException as e:  # noqa: BLE001 - stored and re-raised at a wait
                 failure = self._record_failure(opr.name, opr.where or push_site(), e)
+                interrupt = interruption(e, failure)
             if self.profiling:
                 self.records.append((opr.name, start, time.perf_counter(),
                                      threading.current_thread().name))
         ready = self._finish(opr.reads, opr.writes, failure, inline)
         if opr.done is not None:
             opr.done.set()
-        if not ready:
-            return None
         if inline:
             # The pushing thread must return to the user: hand everything to the workers.
             for r in ready:
                 self._queue_for(r.ctx).put(r)
+            if interrupt is not None:
+                raise interrupt
+            return None
+        if not ready:
             return None
         mine = self._queue_for(opr.ctx)
         first = None
@@ -289,28 +302,68 @@ class ThreadedEngine:
         self.flush_bulk()
         with self._lock:
             while self._pending:
-                self._waiting_all += 1
-                self._all_done.wait()
-                self._waiting_all -= 1
+                self._wait_all_done()
             failures, self._failures = self._failures, []
         if SYNCS:
             sync(None)
         if failures:
             raise_first_unreported(failures)
 
+    def _wait_all_done(self):
+        """Sleep until pending reaches 0 (lock held). Ctrl-C interrupts the sleep: the
+        KeyboardInterrupt propagates and the engine stays consistent (its ops run on)."""
+        self._waiting_all += 1
+        try:
+            self._all_done.wait()
+        finally:
+            self._waiting_all -= 1
+
     def shutdown(self):
         """Finish queued work and stop the workers (used when switching engines)."""
         self.flush_bulk()
         with self._lock:
             while self._pending:
-                self._waiting_all += 1
-                self._all_done.wait()
-                self._waiting_all -= 1
+                self._wait_all_done()
             threads, self._threads, self._queues = self._threads, [], {}
         for _, q in threads:
             q.put(_STOP)
         for t, _ in threads:
             t.join()
+
+    # -- fork (see minimx/engine/__init__.py) ----------------------------------------------------
+    def before_fork(self):
+        """Wait for every pushed op, then hold the lock until the fork is done: the child must
+        not copy a half-written array or a variable that a thread it lacks would release."""
+        self.flush_bulk()
+        self._lock.acquire()
+        if self._on_worker():
+            return          # an op forks: it cannot wait for itself (its variables stay claimed)
+        # Other threads' pushes wait until the fork is done, or a thread that keeps pushing
+        # would keep the engine from ever draining.
+        self._forking = True
+        try:
+            while self._pending:
+                self._wait_all_done()
+        except BaseException:      # Ctrl-C while draining: no fork, pushes go on
+            self.after_fork_in_parent()
+            raise
+
+    def _on_worker(self):
+        me = threading.current_thread()
+        return any(t is me for t, _ in self._threads)
+
+    def after_fork_in_parent(self):
+        self._forking = False
+        self._fork_done.notify_all()
+        self._lock.release()
+
+    def fresh_copy(self):
+        """The engine a forked child uses instead of this one: no threads, no queued ops, an
+        unlocked lock (the child's copy of this one is held, and its workers do not exist)."""
+        budget.demand = 0
+        eng = ThreadedEngine(self.cpu_workers, self.max_inflight)
+        eng.profiling = self.profiling
+        return eng
 
 
 def _nothing():

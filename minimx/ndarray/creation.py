@@ -7,7 +7,7 @@ from ..context import Context, current_context
 from ..engine import get_engine
 from ..ops.opdef import get_op
 from .invoke import invoke
-from .ndarray import MXNetTypeError, NDArray, empty_array
+from .ndarray import MXNetTypeError, MXNetValueError, NDArray, empty_array
 
 __all__ = ["array", "empty", "zeros", "ones", "full", "arange", "linspace", "eye", "from_numpy"]
 
@@ -18,10 +18,17 @@ def _ctx(ctx):
     return ctx if isinstance(ctx, Context) else Context(ctx)
 
 
-def _shape(shape):
+def _shape(shape, fn):
+    """``shape`` as a tuple of ints; anything else is a TypeError (as in MXNet) naming ``fn``."""
     if isinstance(shape, (int, np.integer)):
         return (int(shape),)
-    return tuple(int(s) for s in shape)
+    try:
+        if isinstance(shape, (str, bytes)):
+            raise TypeError("a string")
+        return tuple(int(s) for s in shape)
+    except (TypeError, ValueError):
+        raise MXNetTypeError(f"{fn}: shape must be an int or a tuple of ints, got {shape!r:.60}"
+                             f" ({type(shape).__name__})") from None
 
 
 def array(source_array, ctx=None, dtype=None):
@@ -78,14 +85,14 @@ def _dtype(dtype):
 
 def empty(shape, ctx=None, dtype=None):
     """A new array with uninitialised values."""
-    return empty_array(_shape(shape), _dtype(dtype), _ctx(ctx))
+    return empty_array(_shape(shape, "empty"), _dtype(dtype), _ctx(ctx))
 
 
 def zeros(shape, ctx=None, dtype=None, **kwargs):
     """A new array of zeros."""
     op = get_op("_zeros")
     _dtype(dtype)
-    return invoke(op, (), op.parse({"shape": _shape(shape), "dtype": dtype or "float32"}),
+    return invoke(op, (), op.parse({"shape": _shape(shape, "zeros"), "dtype": dtype or "float32"}),
                   kwargs.get("out"), _ctx(ctx))
 
 
@@ -93,18 +100,40 @@ def ones(shape, ctx=None, dtype=None, **kwargs):
     """A new array of ones."""
     op = get_op("_ones")
     _dtype(dtype)
-    return invoke(op, (), op.parse({"shape": _shape(shape), "dtype": dtype or "float32"}),
+    return invoke(op, (), op.parse({"shape": _shape(shape, "ones"), "dtype": dtype or "float32"}),
                   kwargs.get("out"), _ctx(ctx))
 
 
 def full(shape, val, ctx=None, dtype=np.float32, out=None):
-    """A new array filled with ``val``."""
+    """A new array filled with ``val``.
+
+    NB: MXNet's ``full`` is ``empty(shape)[:] = val``, so ``val=None`` fills with NaN and an
+    array-like ``val`` is broadcast to ``shape``; minimx does the same.
+    """
     op = get_op("_full")
-    _dtype(dtype)
-    if isinstance(val, (bool, np.bool_)):
+    dt = _dtype(dtype)
+    shape = _shape(shape, "full")
+    if val is None:
+        val = float("nan")
+    elif isinstance(val, (bool, np.bool_)):
         val = float(val)    # MXNet takes full((2,), True) as 1.0
-    return invoke(op, (), op.parse({"shape": _shape(shape), "dtype": dtype, "value": val}), out,
-                  _ctx(ctx))
+    elif isinstance(val, (list, tuple, np.ndarray, NDArray)):
+        values = val.asnumpy() if isinstance(val, NDArray) else val
+        try:
+            values = np.broadcast_to(np.asarray(values, dtype=dt), shape)
+        except (TypeError, ValueError) as e:
+            raise MXNetValueError(f"full: val of shape {np.shape(values)} cannot fill shape "
+                                  f"{shape}: {e}") from None
+        result = array(values, ctx=ctx, dtype=dt)
+        return result if out is None else result.copyto(out)
+    try:
+        attrs = op.parse({"shape": shape, "dtype": dtype, "value": val})
+    except MXNetError as e:
+        if "'value'" not in str(e):
+            raise
+        raise MXNetTypeError(f"full: val must be a number or array-like, got {val!r:.60} "
+                             f"({type(val).__name__})") from None
+    return invoke(op, (), attrs, out, _ctx(ctx))
 
 
 def arange(start, stop=None, step=1.0, repeat=1, infer_range=None, ctx=None, dtype=np.float32):

@@ -446,7 +446,7 @@ def softmax(data=None, length=None, axis=-1, temperature=None, dtype=None, use_l
 def softmax_cross_entropy(data=None, label=None, out=None, name=None, **kwargs):
     """The cross-entropy of softmax(data) against integer labels, summed over the batch.
 
-    ``out = sum_i -log(softmax(data[i])[label[i]])``
+    ``out = sum_i -log(max(softmax(data[i])[label[i]], 1e-8))``
 
     Parameters
     ----------

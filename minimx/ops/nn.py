@@ -349,7 +349,7 @@ def _sce_shape(attrs, data, label):
 softmax_cross_entropy = OpDef(
     "softmax_cross_entropy", inputs=("data", "label"), shape=_sce_shape, dtype=float_dtype,
     grad=_sce_grad,
-    formula="out = sum_i -log(softmax(data[i])[label[i]])",
+    formula="out = sum_i -log(max(softmax(data[i])[label[i]], 1e-8))",
     doc="The cross-entropy of softmax(data) against integer labels, summed over the batch.",
     # Labels are truncated: x.5 keeps the label's finite differences off the steps (they are 0).
     domain=Domain(dtypes=FLOATS[1:], make_inputs=lambda rng, dtype, attrs: [

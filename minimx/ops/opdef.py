@@ -14,7 +14,8 @@ A tiny example, the declaration of ``exp``::
 """
 from ..base import MXNetError, prod
 
-__all__ = ["OpDef", "Param", "REQUIRED", "NO_GRAD", "OpInputError", "fail", "Domain", "REGISTRY",
+__all__ = ["OpDef", "Param", "REQUIRED", "NO_GRAD", "OpInputError", "ParamTypeError", "fail",
+           "Domain", "REGISTRY",
            "get_op", "same_shape", "same_dtype", "first_dtype"]
 
 REQUIRED = type("Required", (), {"__repr__": lambda self: "REQUIRED"})()
@@ -28,6 +29,10 @@ class OpInputError(Exception):
     def __init__(self, message, hint=""):
         super().__init__(message)
         self.hint = hint
+
+
+class ParamTypeError(MXNetError, TypeError):
+    """A parameter of the wrong type (an unknown dtype): MXNet raises TypeError there."""
 
 
 def fail(message, hint=""):
@@ -191,7 +196,9 @@ class OpDef:
                 try:
                     value = p.parse(value)
                 except (ValueError, TypeError) as e:
-                    raise MXNetError(f"{self.name}: invalid value for parameter '{p.name}': {e}") from None
+                    kind = ParamTypeError if isinstance(e, TypeError) else MXNetError
+                    raise kind(f"{self.name}: invalid value for parameter '{p.name}': "
+                               f"{e}") from None
             attrs[p.name] = value
         if len(kwargs) > len(attrs) or any(k not in attrs for k in kwargs):
             unknown = [k for k in kwargs if k not in attrs]

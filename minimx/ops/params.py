@@ -9,7 +9,7 @@ import ast
 
 import numpy as np
 
-from ..base import normalize_dtype
+from ..base import MXNetError, normalize_dtype
 
 __all__ = ["Int", "Float", "Bool", "Str", "Shape", "OptShape", "Axis", "OptAxes", "DType", "OptDType",
            "OptInt", "OptFloat", "Enum", "FloatTuple", "Any"]
@@ -111,12 +111,19 @@ def FloatTuple(value):
 
 
 def DType(value):
-    """A dtype name or numpy type, returned as a ``numpy.dtype``."""
-    return normalize_dtype(value)
+    """A dtype name or numpy type, returned as a ``numpy.dtype``.
+
+    An unknown dtype is a TypeError (``OpDef.parse`` makes it an MXNetError that is also a
+    TypeError), as numpy's ``np.dtype('bad')`` raises in MXNet.
+    """
+    try:
+        return normalize_dtype(value)
+    except MXNetError as e:
+        raise TypeError(str(e)) from None
 
 
 def OptDType(value):
-    return None if value is None or value == "None" else normalize_dtype(value)
+    return None if value is None or value == "None" else DType(value)
 
 
 def Enum(*choices):

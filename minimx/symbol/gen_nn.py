@@ -453,7 +453,7 @@ def softmax(data=None, length=None, axis=_Null, temperature=_Null, dtype=_Null, 
 def softmax_cross_entropy(data=None, label=None, name=None, attr=None, out=None, _hint=None, **kwargs):
     """The cross-entropy of softmax(data) against integer labels, summed over the batch.
 
-    ``out = sum_i -log(softmax(data[i])[label[i]])``
+    ``out = sum_i -log(max(softmax(data[i])[label[i]], 1e-8))``
 
     Parameters
     ----------

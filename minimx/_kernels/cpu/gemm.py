@@ -27,6 +27,7 @@ user runs in the same process) and does the threading itself, under the one thre
 Small products (below ``MIN_SPLIT_FLOPS``) are one ``matmul`` call: a thread handoff would cost
 more than it saves.
 """
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -65,6 +66,15 @@ def _executor():
                 _pool = ThreadPoolExecutor(max(1, budget.total - 1),
                                            thread_name_prefix="minimx-gemm")
     return _pool
+
+
+def _forget_pool_in_child():
+    global _pool, _state
+    _pool, _state = None, threading.Lock()   # a forked child has none of the pool's threads
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool_in_child)
 
 
 def threads_for(flops, parts):

@@ -24,6 +24,12 @@ Optimisations:
    ``kernel_threads()`` threads, when there is enough work to pay for waking them.
 5. Sums accumulate in float64.
 
+A row whose sum is NaN (it holds a NaN, or a +inf, or only -inf) goes through ``_nonfinite_row``,
+a scalar pass with MXNet 1.9.1's answer (its default float32 kernel, oneDNN's): the max ignores
+NaN, entries whose ``x - max`` is NaN are NaN, the others are 0 (log_softmax: ``x - max`` minus
+the log of the dtype's largest value, which each NaN entry adds to the sum there). See
+``reference/nn.py``'s ``softmax_along``.
+
 The backward kernels (``_backward_softmax``: ``dx = y * (g - sum(g * y)) / T``;
 ``_backward_log_softmax``: ``dx = (g - e^y * sum(g)) / T``) use the same view and the same two
 layouts: a float64 sum along the row (or a tile of column sums), then one elementwise pass.
@@ -34,6 +40,7 @@ kernels are tested against.
 """
 from cython.parallel cimport prange
 from libc.math cimport exp, log, INFINITY
+from libc.float cimport FLT_MAX, DBL_MAX
 from libc.stdint cimport int64_t
 from cython cimport floating
 
@@ -137,6 +144,27 @@ cdef extern from *:
     float minimx_expf(float x) noexcept nogil
 
 
+cdef void _nonfinite_row(const floating* x, floating* y, Py_ssize_t n, Py_ssize_t stride,
+                        floating sign, floating inv_t, bint log_out) noexcept nogil:
+    """A row whose exp-sum is NaN, ``n`` entries ``stride`` apart: MXNet's answer (module doc)."""
+    cdef Py_ssize_t j
+    cdef floating m = -INFINITY
+    cdef floating d, z
+    cdef floating big = <floating>(log(FLT_MAX) if floating is float else log(DBL_MAX))
+    for j in range(n):
+        d = sign * x[j * stride]
+        if d > m:           # false for NaN: the max ignores NaN
+            m = d
+    for j in range(n):
+        z = (sign * x[j * stride] - m) * inv_t
+        if z != z:
+            y[j * stride] = z
+        elif log_out:
+            y[j * stride] = z - big
+        else:
+            y[j * stride] = 0
+
+
 cdef void _row(const floating* x, floating* y, Py_ssize_t n, Py_ssize_t valid, floating sign,
                floating inv_t, bint log_out) noexcept nogil:
     """One contiguous row: ``y[:valid] = softmax(sign * x[:valid] / T)``, zeros after ``valid``."""
@@ -160,7 +188,9 @@ cdef void _row(const floating* x, floating* y, Py_ssize_t n, Py_ssize_t valid, f
             d = exp((sign * x[j] - m) * inv_t)
             y[j] = d
             total += d
-    if log_out:
+    if total != total:
+        _nonfinite_row(x, y, valid, 1, sign, inv_t, log_out)
+    elif log_out:
         r = <floating>log(total)
         for j in range(valid):
             y[j] = (sign * x[j] - m) * inv_t - r
@@ -211,6 +241,9 @@ cdef void _tile(const floating* x, floating* y, Py_ssize_t n, Py_ssize_t inner, 
         else:
             for k in range(w):
                 yr[k] = yr[k] * scale[k]
+    for k in range(w):
+        if total[k] != total[k]:
+            _nonfinite_row(x + k0 + k, y + k0 + k, n, inner, sign, inv_t, log_out)
 
 
 cdef void _softmax(const floating* x, floating* y, const int64_t* length, Py_ssize_t outer,

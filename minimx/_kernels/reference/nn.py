@@ -134,15 +134,24 @@ def softmax_along(x, axis, temperature=None, log=False, length=None):
 
     ``length`` (data's shape without ``axis``) masks each row to its first ``length`` entries;
     masked entries come out as 0 (a row of length 0 is all zeros).
+
+    A row whose exp-sum is NaN (it holds a NaN, a +inf, or only -inf) gets MXNet 1.9.1's answer
+    (of its default float32 kernel, oneDNN's, whose exp turns NaN into the largest float): the
+    max ignores NaN; entries whose ``x - max`` is NaN are NaN; the others are 0 (log_softmax:
+    ``x - max`` minus the log of the dtype's largest value). So softmax([inf, 1]) is [nan, 0]
+    and log_softmax([nan, 1]) is [nan, -88.72284] in float32. NB: MXNet's float64 and
+    other-axis kernels give NaN for the whole row instead.
     """
-    x = np.asarray(x, np.float64)
+    x = np.asarray(x)
+    big = np.log(np.finfo(x.dtype if x.dtype.kind == "f" else np.float32).max)
+    x = x.astype(np.float64, copy=False)
     axis %= x.ndim
     if length is not None:
         position = np.arange(x.shape[axis]).reshape([-1 if a == axis else 1 for a in range(x.ndim)])
         valid = position < np.expand_dims(length, axis)
         x = np.where(valid, x, -np.inf)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        top = np.max(x, axis=axis, keepdims=True)
+        top = np.fmax.reduce(x, axis=axis, keepdims=True)      # NaN ignored
         if length is not None:
             top = np.where(np.isfinite(top), top, 0.0)       # rows with nothing valid
         # MXNet's order of operations: subtract the max first, then divide by the temperature.
@@ -150,10 +159,15 @@ def softmax_along(x, axis, temperature=None, log=False, length=None):
         e = np.exp(z)
         total = np.sum(e, axis=axis, keepdims=True)
         if log:
-            return z - np.log(total)
-        if length is None:
-            return e / total
-        return np.divide(e, total, out=np.zeros_like(e), where=total > 0)
+            y = z - np.log(total)
+        elif length is None:
+            y = e / total
+        else:
+            y = np.divide(e, total, out=np.zeros_like(e), where=total > 0)
+        bad = np.isnan(total)
+        if bad.any():
+            y = np.where(bad, np.where(np.isnan(z), z, z - big if log else 0.0), y)
+        return y
 
 
 def _softmax_kernel(negate=False, log=False):
@@ -208,12 +222,20 @@ def softmax_output(ins, outs, attrs):
     np.copyto(outs[0], y, casting="unsafe")
 
 
+_LOG_P_MIN = np.log(np.float64(np.float32(1e-8)))     # MXNet's clip of the probability
+
+
 def softmax_cross_entropy(ins, outs, attrs):
     """``sum_i -log softmax(data[i])[label[i]]``, one number for the whole batch.
 
     Labels are truncated to integers. NB: MXNet reads ``log_p.flat[i * C + label[i]]`` without a
     range check; minimx does the same and wraps around the batch, so an out-of-range label gives
     MXNet's answer wherever MXNet's stays inside the array.
+
+    NB: as MXNet 1.9.1, each probability is clipped below at 1e-8 (float32) before the log, so a
+    row's loss is at most 18.420681 (logits [1e4, 0] with label 1 give that, not 1e4); the
+    gradient ``softmax - onehot`` is not clipped. Gluon's SoftmaxCrossEntropyLoss uses
+    log_softmax and has no clip.
     """
     data, label = ins
     log_p = softmax_along(data, 1, log=True).reshape(-1)
@@ -222,6 +244,7 @@ def softmax_cross_entropy(ins, outs, attrs):
         return
     rows = np.arange(data.shape[0]) * data.shape[1]
     picked = log_p[(rows + np.trunc(label).astype(np.int64)) % log_p.size]
+    picked = np.maximum(picked, _LOG_P_MIN)
     outs[0][...] = -np.sum(picked)
 
 

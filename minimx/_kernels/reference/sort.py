@@ -8,23 +8,41 @@ NB: MXNet 1.9.1 on the CPU orders with ``std::sort``/``std::partial_sort``, whos
 values is unspecified. It is stable for up to 16 elements along the axis when ``8 * k > n`` (every
 sort and argsort, topk with a large k), which is what the tests check against; beyond that
 MXNet's tie order is an artefact of the C++ library, and minimx keeps the stable order (the order
-MXNet's GPU sort gives). NaN is ordered as numpy orders it (last when ascending, first when
-descending); MXNet's order with NaN is undefined.
+MXNet's GPU sort gives). A row that holds NaN is ordered exactly as MXNet's CPU kernel orders
+it (``std_sort.py`` replays libstdc++'s algorithms): NaN compares false both ways, so
+``topk([1, nan, 3], k=1)`` is index 2 and NaN lands wherever the algorithm leaves it.
 """
 import numpy as np
+
+from .std_sort import topk_order
 
 __all__ = ["KERNELS", "order"]
 
 
-def order(x, axis, is_ascend):
-    """Indices that sort ``x`` along ``axis``, ties in input order for either direction."""
+def order(x, axis, is_ascend, k=None):
+    """Indices that sort ``x`` along ``axis``, ties in input order for either direction.
+
+    Rows holding NaN get MXNet's order for a top-``k`` (``k=None``: a full sort); only their
+    first ``k`` indices are meaningful then.
+    """
     if is_ascend:
-        return np.argsort(x, axis=axis, kind="stable")
-    # Sort the reversed input ascending and reverse the result: equal values then come out in
-    # increasing input position (reversing the ascending order would put them last-first).
-    n = x.shape[axis]
-    flipped = np.argsort(np.flip(x, axis), axis=axis, kind="stable")
-    return (n - 1) - np.flip(flipped, axis)
+        idx = np.argsort(x, axis=axis, kind="stable")
+    else:
+        # Sort the reversed input ascending and reverse the result: equal values then come out
+        # in increasing input position (reversing the ascending order would put them last-first).
+        n = x.shape[axis]
+        flipped = np.argsort(np.flip(x, axis), axis=axis, kind="stable")
+        idx = (n - 1) - np.flip(flipped, axis)
+    if x.dtype.kind == "f" and x.size:
+        nan_rows = np.isnan(x).any(axis=axis)
+        if nan_rows.any():
+            idx = np.ascontiguousarray(idx)
+            rows, by_row = np.moveaxis(x, axis, -1), np.moveaxis(idx, axis, -1)   # views
+            n = x.shape[axis]
+            for pos in np.argwhere(nan_rows):       # works for a 1-d x (one 0-d row) too
+                pos = tuple(pos)
+                by_row[pos] = topk_order(rows[pos], n if k is None else k, is_ascend)
+    return idx
 
 
 def _flat(x, axis):
@@ -51,7 +69,7 @@ def topk(ins, outs, attrs):
     x, axis = _flat(data, attrs["axis"])
     n = x.shape[axis]
     k = attrs["k"] if attrs["k"] >= 1 else n          # k < 1 means a full sort
-    idx = np.take(order(x, axis, attrs["is_ascend"]), np.arange(k), axis=axis)
+    idx = np.take(order(x, axis, attrs["is_ascend"], k), np.arange(k), axis=axis)
     ret = attrs["ret_typ"]
     if ret == "mask":
         mask = np.zeros(x.shape, outs[0].dtype)

@@ -9,9 +9,7 @@ used as they are (no checksum), so a copy made by hand, or a small test file, wo
 Each sample is ``(image, label)``: the image a uint8 NDArray (H, W, C), the label a numpy int32, as
 in MXNet; ``transform(image, label)``, when given, runs on every access.
 """
-import gzip
 import os
-import struct
 import tarfile
 import warnings
 from numbers import Number
@@ -23,36 +21,10 @@ from ...base import MXNetError
 from ...ndarray import array as _nd_array
 from .._download import download
 from ..dataset import Dataset, RecordFileDataset, _DownloadedDataset
+from ._readers import read_cifar_batch, read_idx
 
 __all__ = ["MNIST", "FashionMNIST", "CIFAR10", "CIFAR100", "ImageRecordDataset", "ImageFolderDataset",
            "ImageListDataset", "read_idx"]
-
-_IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
-
-
-def read_idx(filename):
-    """Reads an IDX file (LeCun's MNIST format), gzip-compressed or not, into a numpy array.
-
-    The header is two zero bytes, a type code (0x08 = uint8), the number of dimensions, then one
-    big-endian uint32 per dimension; the values follow in C order.
-    """
-    with open(filename, "rb") as f:
-        raw = f.read()
-    if raw[:2] == b"\x1f\x8b":
-        raw = gzip.decompress(raw)
-    if len(raw) < 4 or raw[:2] != b"\x00\x00" or raw[2] not in _IDX_TYPES:
-        raise MXNetError("%s is not an IDX file (it must start with 00 00, a type code and the number of "
-                         "dimensions; MNIST's files do)" % filename)
-    ndim = raw[3]
-    shape = struct.unpack(">%dI" % ndim, raw[4:4 + 4 * ndim])
-    dtype = np.dtype(_IDX_TYPES[raw[2]])
-    count = int(np.prod(shape))
-    body = raw[4 + 4 * ndim:]
-    if len(body) != count * dtype.itemsize:
-        raise MXNetError("%s: the IDX header says shape %s (%d bytes of data) but the file holds %d bytes; "
-                         "it is truncated or corrupt" % (filename, shape, count * dtype.itemsize, len(body)))
-    return np.frombuffer(body, dtype=dtype).reshape(shape).astype(dtype.newbyteorder("="))
-
 
 def _missing_files_error(dataset, root, names, url, reason):
     return MXNetError(
@@ -174,6 +146,7 @@ class CIFAR10(_DownloadedDataset):
                     "data_batch_5.bin")
     _test_files = ("test_batch.bin",)
     _label_bytes = 1
+    _classes = (10,)
 
     def __init__(self, root=os.path.join(config.data_dir(), "datasets", "cifar10"), train=True, transform=None):
         self._train = train
@@ -183,16 +156,8 @@ class CIFAR10(_DownloadedDataset):
         return 0
 
     def _read_batch(self, filename):
-        with open(filename, "rb") as f:
-            raw = np.frombuffer(f.read(), dtype=np.uint8)
-        record = 3072 + self._label_bytes
-        if raw.size == 0 or raw.size % record:
-            raise MXNetError("%s: %d bytes is not a whole number of %d-byte CIFAR records (%d label byte(s) + "
-                             "3072 pixels); the file is truncated or not CIFAR's binary version"
-                             % (filename, raw.size, record, self._label_bytes))
-        raw = raw.reshape(-1, record)
-        images = raw[:, self._label_bytes:].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
-        return images, raw[:, self._label_column()].astype(np.int32)
+        images, labels = read_cifar_batch(filename, self._label_bytes, self._classes)
+        return images, labels[:, self._label_column()].astype(np.int32)
 
     def _locate(self, names):
         """The folder under root that holds all ``names``, or None."""
@@ -203,12 +168,18 @@ class CIFAR10(_DownloadedDataset):
 
     def _unpack(self, archive):
         """Extracts the .bin members of the archive into root (flat), refusing any other path."""
-        with tarfile.open(archive) as tar:
-            for member in tar.getmembers():
-                name = os.path.basename(member.name)
-                if member.isfile() and name.endswith(".bin"):
-                    with tar.extractfile(member) as src, open(os.path.join(self._root, name), "wb") as dst:
-                        dst.write(src.read())
+        try:
+            with tarfile.open(archive) as tar:
+                for member in tar.getmembers():
+                    name = os.path.basename(member.name)
+                    if member.isfile() and name.endswith(".bin"):
+                        with tar.extractfile(member) as src, \
+                                open(os.path.join(self._root, name), "wb") as dst:
+                            while chunk := src.read(1 << 20):    # not the whole member at once
+                                dst.write(chunk)
+        except (tarfile.TarError, EOFError, OSError) as err:
+            raise MXNetError("%s: cannot unpack %s: %s: %s (delete it to download it again)"
+                             % (type(self).__name__, archive, type(err).__name__, err)) from err
 
     def _get_data(self):
         names = self._train_files if self._train else self._test_files
@@ -254,6 +225,7 @@ class CIFAR100(CIFAR10):
     _train_files = ("train.bin",)
     _test_files = ("test.bin",)
     _label_bytes = 2
+    _classes = (20, 100)      # coarse, fine
 
     def __init__(self, root=os.path.join(config.data_dir(), "datasets", "cifar100"), fine_label=False,
                  train=True, transform=None):

@@ -15,6 +15,7 @@ from ...base import MXNetError
 from ...image import resize_np
 from ...ndarray import array as _nd_array
 from ..dataset import _DownloadedDataset
+from ._readers import check_npz
 
 __all__ = ["Digits"]
 
@@ -64,10 +65,15 @@ class Digits(_DownloadedDataset):
         if not os.path.exists(path):
             raise MXNetError("Digits: %s is missing; it ships inside minimx (minimx/data/vision/_digits/). "
                              "Reinstall minimx, or pass root= a folder holding %s" % (path, _FILE))
-        with np.load(path) as f:
-            rows = f["train_index"] if self._train else f["test_index"]
-            pixels = f["images"][rows].astype(np.float64)
-            labels = f["labels"][rows].astype(np.int32)
+        check_npz(path)      # np.load would allocate whatever size a damaged header claims
+        try:
+            with np.load(path) as f:
+                rows = f["train_index"] if self._train else f["test_index"]
+                pixels = f["images"][rows].astype(np.float64)
+                labels = f["labels"][rows].astype(np.int32)
+        except (KeyError, IndexError, ValueError, OSError, EOFError) as err:
+            raise MXNetError("Digits: %s is damaged: %s: %s (expected the arrays images, labels, "
+                             "train_index and test_index)" % (path, type(err).__name__, err)) from err
         images = np.rint(pixels * 255.0 / 16.0).astype(np.uint8)
         if self._upsample is True:
             digits = resize_np(images[..., None], 20, 20, interp=1)
