@@ -1,5 +1,8 @@
 """mx.kv: the local store over two cpu contexts (values recorded from MXNet 1.9.1), the Trainer
-through it, and data-parallel training over 2 MPI ranks (skipped without mpi4py/mpiexec)."""
+through it, and over 2 MPI ranks (skipped without mpi4py/mpiexec): dist_sync training equal to one
+process (overlapping communicator, push-order collectives, 2-bit compression), dist_async (rank 0
+serves, no lockstep), and ranks that raise, are killed or stall. Compression on one process:
+test_kvstore_compression.py."""
 import os
 import subprocess
 import sys
@@ -101,8 +104,6 @@ def test_errors_name_the_problem():
         mx.kv.create(3)
     with pytest.raises(mx.MXNetError, match="not supported for this type"):
         kv.set_gradient_compression({"type": "2bit"})
-    with pytest.raises(mx.MXNetError, match="uncompressed"):
-        mx.kv.create("device").set_gradient_compression({"type": "2bit"})
     with pytest.raises(mx.MXNetError, match="row_sparse"):
         kv.row_sparse_pull(3, out=mx.nd.zeros((2, 3)), row_ids=mx.nd.array([0]))
     with pytest.raises(ValueError, match="Unknown capability: foo"):
@@ -110,8 +111,6 @@ def test_errors_name_the_problem():
     assert kv.is_capable("optimizer")
     with pytest.raises(AssertionError):
         kv.save_optimizer_states("never-written.states")
-    with pytest.raises(mx.MXNetError, match="parameter servers"):
-        mx.kv.create("dist_async")
 
 
 def test_optimizer_states_round_trip(tmp_path):
@@ -171,8 +170,9 @@ def test_trainer_two_contexts_equals_one(kvstore, on_kv):
 # ---- distributed ---------------------------------------------------------------------------------
 def test_dist_without_mpi_says_what_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "mpi4py", None)      # import mpi4py now fails
-    with pytest.raises(mx.MXNetError, match="pip install mpi4py mpich"):
-        mx.kv.create("dist_sync")
+    for name in ("dist_sync", "dist_device_sync", "dist_async"):
+        with pytest.raises(mx.MXNetError, match="pip install mpi4py mpich"):
+            mx.kv.create(name)
 
 
 def test_launch_builds_the_mpiexec_command():
@@ -195,8 +195,11 @@ needs_mpi = pytest.mark.skipif(not _mpi_available(), reason="needs mpi4py and mp
                                "(pip install mpi4py mpich)")
 
 
-def _run_ranks(n, script, *args, timeout=120):
-    env = dict(os.environ, MINIMX_CPU_WORKER_NTHREADS="1", OMP_NUM_THREADS="1")
+def _run_ranks(n, script, *args, timeout=120, **env_vars):
+    root = str(HERE.parent)             # the ranks import this checkout's minimx
+    path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
+    env = dict(os.environ, MINIMX_CPU_WORKER_NTHREADS="1", OMP_NUM_THREADS="1", PYTHONPATH=path,
+               **env_vars)
     cmd = launch.mpiexec_command(n, [str(script)] + [str(a) for a in args])
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
 
@@ -216,26 +219,61 @@ def test_two_ranks_train_like_one_process_on_the_whole_batches(tmp_path):
         assert int(res["check_rank"]) == r and int(res["check_workers"]) == 2
         assert res["check_init"].tolist() == [10, 10, 10]      # rank 0's value everywhere
         assert res["check_push"].tolist() == [5, 5, 5]         # (1 + 1) + (2 + 1)
+        # 2-bit: rank r pushes (r + 1) * PUSH; MXNet's 'device' store with these on two contexts
+        assert res["check_compressed"].tolist() == [[0.5, -1, 1, 0, 0], [1, -1, 1, 0, -0.5],
+                                                    [0.5, -1, 1, 0.5, -1], [1, -1, 1, 0, -0.5]]
+        assert int(res["check_compressed_bytes"]) == 4 * 4      # one 32-bit word per push
+        assert int(res["2bit_bytes"]) == 10 * 4 * (128 + 2 + 20 + 1)   # 16 values per word
+        assert int(res["negotiated"]) != 0             # -1: MPI without THREAD_MULTIPLE
+        assert int(res["ordered_calls"]) == 10 * 4     # one allreduce per key and step
     single = worker.train(None, 10, None)
     for on_kv in (True, False):
         for i, expected in enumerate(single.values()):
             for res in ranks:
                 np.testing.assert_allclose(res[f"{on_kv}/{i}"], expected, rtol=1e-5, atol=1e-5)
+    # each rank quantizes its own gradient: the same as one context per rank on one process
+    packed = worker.train_contexts(10, 2, worker.COMPRESSION)
+    for i, expected in enumerate(packed.values()):
+        for res in ranks:
+            np.testing.assert_allclose(res[f"2bit/{i}"], expected, rtol=1e-5, atol=1e-5)
 
 
 @needs_mpi
-def test_a_dying_rank_stops_the_others(tmp_path):
-    script = tmp_path / "dies.py"
-    script.write_text("import minimx as mx\n"
-                      "kv = mx.kv.create('dist_sync')\n"
-                      "kv.init(0, mx.nd.ones(3))\n"
-                      "if kv.rank == 1:\n"
-                      "    raise RuntimeError('rank 1 fails')\n"
-                      "kv.push(0, mx.nd.ones(3))\n"
-                      "kv.barrier()\n")
-    proc = _run_ranks(2, script, timeout=90)
+def test_dist_async_applies_pushes_as_they_come(tmp_path):
+    prefix = tmp_path / "async"
+    steps = 20
+    proc = _run_ranks(2, HERE / "dist_async_worker.py", prefix, steps, timeout=55)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    fast, slow = [np.load(f"{prefix}.rank{r}.npz") for r in range(2)]
+    for res in (fast, slow):
+        assert res["init"].tolist() == [10, 10, 10]          # rank 0's value
+        assert res["pushed"].tolist() == [7, 7, 7]           # 10 - 1 - 2: both pushes applied
+        assert float(res["eval_after"]) < 0.5 * float(res["eval_before"])   # it trains
+    assert int(fast["server_pushes"]) == 2 * steps * 4       # every push of 4 params, applied
+    # no lockstep: rank 0 finished all its steps while rank 1 (100 ms naps) was still early on
+    assert float(fast["end_time"]) < float(slow["times"][steps // 2])
+    # so at the same step the ranks held different weights; at the end the same ones
+    assert np.abs(fast["sums"] - slow["sums"])[1:].max() > 1e-3
+    for i in range(4):
+        np.testing.assert_array_equal(fast[f"param{i}"], slow[f"param{i}"])
+
+
+@needs_mpi
+@pytest.mark.parametrize("mode,message", [
+    ("raise", "rank 1 failed; aborting all ranks"),           # our excepthook: MPI_Abort
+    ("kill", "KILLED|Killed|signal 9|EXIT CODE: 9"),          # mpiexec ends the job
+    ("stall", "rank 0 waited 3 s for the other ranks")])      # our collective timeout
+def test_a_dying_rank_stops_the_others(mode, message):
+    import re
+    import time
+    start = time.monotonic()
+    proc = _run_ranks(2, HERE / "dist_dying_worker.py", mode, timeout=55,
+                      MINIMX_KVSTORE_TIMEOUT="3")
     assert proc.returncode != 0
-    assert "rank 1 failed; aborting all ranks" in proc.stderr
+    assert f"rank 1 {mode}s at step 3" in proc.stdout
+    assert "rank 0 finished" not in proc.stdout
+    assert re.search(message, proc.stdout + proc.stderr), proc.stdout + proc.stderr
+    assert time.monotonic() - start < 45     # a rank 1 that stalls sleeps 120 s
 
 
 def test_launch_dry_run_prints_the_command(capsys):

@@ -86,7 +86,7 @@ class Trainer:
         How copies of a parameter on several contexts are synchronised: ``'device'`` or ``'local'``
         (summed on one machine); ignored with a single context. None: no synchronisation.
     compression_params : dict, optional
-        Gradient compression (NB: not supported by minimx; it raises when a kvstore is used).
+        E.g. ``{'type': '2bit', 'threshold': 0.5}``: 'device' and 'dist_*' kvstores (see mx.kv).
     update_on_kvstore : bool, optional
         Update the weights inside the kvstore (once) rather than on every context. None: MXNet's
         choice (True, unless ``MXNET_UPDATE_ON_KVSTORE=0`` or a 'local' kvstore holds a parameter

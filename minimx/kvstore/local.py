@@ -17,11 +17,16 @@ engine orders each step after the ops that wrote its inputs.
 NB: MXNet's ``'device'`` merges on GPUs with peer-to-peer copies; minimx copies through its
 context's backend.
 """
+import numpy as np
+
 from ..ndarray.io import _write_atomic
 from .. import optimizer as opt
 from ..base import MXNetError
 from ..context import cpu
+from ..engine import new_var, push as engine_push
+from ..ndarray import empty
 from .base import KVStoreBase, _require, _ValueError, pairs
+from .compression import create_compression
 
 __all__ = ["KVStore"]
 
@@ -37,6 +42,10 @@ class KVStore(KVStoreBase):
         self._store = {}          # key -> the stored NDArray
         self._updater = None
         self._key_type = None
+        self._compression = None  # set_gradient_compression's compressor
+        self._gc_var = new_var()  # written by every quantize op: residuals change in push order
+        self.comm_stats = {"calls": 0, "bytes": 0, "seconds": 0.0}
+        # minimx addition: collectives run, payload bytes handed to them, seconds spent in them
 
     # ---- properties --------------------------------------------------------------------------
     @property
@@ -101,7 +110,8 @@ class KVStore(KVStoreBase):
         key : int, str, or list of them
         value : NDArray, list of NDArray (one per context), or a list of those (one per key)
         priority : int, default 0
-            Accepted for MXNet compatibility (the engine orders ops by their data only).
+            Among reductions ready at once, higher goes first ('dist_*' with overlap; MXNet's
+            engine priority). The local store ignores it.
         """
         for k, values in self._pairs(key, value):
             stored = self._stored(k)
@@ -109,16 +119,40 @@ class KVStore(KVStoreBase):
                 if v.shape != stored.shape:
                     raise MXNetError(f"push of key {k!r}: operands shape mismatch, value shape "
                                      f"{v.shape} vs stored shape {stored.shape}")
-            self._apply(k, self._reduce(k, self._merge(values, stored)), stored)
+            self._apply(k, self._reduce(k, self._merge(k, values, stored), priority), stored)
 
-    @staticmethod
-    def _merge(values, stored):
+    _compress_contexts = True
+    """Whether compression applies between contexts (MXNet: 'device' yes; 'dist_*' only between
+    workers)."""
+
+    def _merge(self, key, values, stored):
+        if self._compression is not None and self._compress_contexts:
+            values = [self._quantized(key, i, v, stored.context) for i, v in enumerate(values)]
         merged = values[0].copyto(stored.context)
         for v in values[1:]:
             merged += v.as_in_context(merged.context)
         return merged
 
-    def _reduce(self, key, merged):
+    def _quantized(self, key, slot, value, ctx):
+        """``value`` (one context's) as the receiver sees it after 2-bit compression."""
+        _check_float32(key, value)
+        out = empty(value.shape, ctx=ctx, dtype=value.dtype)
+        comp, stats = self._compression, self.comm_stats
+        src_backend, src, dst_backend, dst = value.context.backend, value._data, ctx.backend, \
+            out._data
+
+        def quantize():
+            grad = np.asarray(src_backend.to_numpy(src), np.float32)
+            got, nbytes = comp.roundtrip(key, slot, grad)
+            stats["calls"] += 1
+            stats["bytes"] += nbytes
+            dst_backend.from_numpy(got, dst)
+
+        engine_push(quantize, (value._chunk,), (self._gc_var, out._chunk), ctx,
+                    "kvstore_quantize_2bit", False)
+        return out
+
+    def _reduce(self, key, merged, priority=0):
         """The merged value of every worker: this one's alone on one machine."""
         return merged
 
@@ -155,11 +189,23 @@ class KVStore(KVStoreBase):
                          "arrays")
 
     def set_gradient_compression(self, compression_params):
-        """NB: not supported; minimx sends gradients uncompressed."""
+        """Quantize pushed gradients to 2 bits with error feedback (see ``compression.py``).
+
+        Parameters
+        ----------
+        compression_params : dict
+            ``{'type': '2bit', 'threshold': 0.5}`` (threshold > 0, default 0.5).
+
+        Raises
+        ------
+        MXNetError
+            On a ``'local'`` store (as MXNet: only ``'device'`` and ``'dist_*'`` compress), for a
+            type other than ``'2bit'``, or a threshold <= 0.
+        """
         if not ("device" in self._type or "dist" in self._type):
-            raise MXNetError("Gradient compression is not supported for this type of kvstore")
-        raise MXNetError(f"gradient compression ({compression_params}) is not supported by "
-                         "minimx: gradients are sent uncompressed. Drop compression_params")
+            raise MXNetError(f"Gradient compression is not supported for this type of kvstore "
+                             f"({self._type!r}); use mx.kv.create('device') or 'dist_sync'")
+        self._compression = create_compression(compression_params)
 
     # ---- the optimizer -----------------------------------------------------------------------
     def set_optimizer(self, optimizer):
@@ -187,3 +233,10 @@ class KVStore(KVStoreBase):
         """Wait until every worker reaches this point (nothing to wait for on one machine)."""
 
     _barrier = barrier
+
+
+def _check_float32(key, value):
+    if np.dtype(value.dtype) != np.float32:
+        raise MXNetError(f"gradient compression of key {key!r}: only float32 gradients are "
+                         f"compressed, got {np.dtype(value.dtype)}; use float32 parameters or "
+                         "drop compression_params")
