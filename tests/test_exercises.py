@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from minimx.exercises import ExerciseError, grade, load_manifest, make_student, run_tests, stub_source
+from minimx.exercises.grader import score
+from minimx.exercises.student import STUBBED_SUFFIXES
 
 EXERCISES = Path(__file__).resolve().parents[1] / "tutorials" / "exercises"
 MANIFEST = load_manifest(EXERCISES)
@@ -27,7 +29,14 @@ PLANTED_BUGS = [
       "test_backward_matches_library"),                             # gradient on the flat parts
      (5, "im2col.py", "return cols.reshape(n, c * kh * kw, oh * ow)",             # rows kernel-major
       "return cols.transpose(0, 2, 3, 1, 4, 5).reshape(n, c * kh * kw, oh * ow)",
-      "test_conv2d_matches_library")],
+      "test_conv2d_matches_library"),
+     (6, "cy_matmul.pyx", "for bk in range((kd + tile - 1) // tile):",   # the ragged K block lost
+      "for bk in range(kd // tile):", "test_cy_matmul_matches_numpy"),
+     (7, "cl_matmul.cl", "t < (K + TS - 1) / TS;", "t < K / TS;",        # the ragged K tile lost
+      "test_cl_matmul_matches_numpy"),
+     (8, "engine_rules.py", "if reads & w_before or writes & (set(r_before) | w_before):",
+      "if reads & w_before or writes & w_before:",                      # write after read ignored
+      "test_schedule_matches_the_threaded_engine")],
     [(1, "nd_basics.py", "m = x.max(axis=axis, keepdims=True)",          # log(sum(exp(x))) overflows
       "m = x.max(axis=axis, keepdims=True) * 0", "test_logsumexp_matches_numpy"),
      (2, "custom_grad.py", "g.flat[i] = (up - down) / (2 * eps)", "g.flat[i] = (up - down) / eps",
@@ -37,7 +46,13 @@ PLANTED_BUGS = [
      (4, "hard_sigmoid.py", "np.clip(np.float32(alpha) * x + np.float32(beta), 0, 1)",
       "np.maximum(np.float32(alpha) * x + np.float32(beta), 0)", "test_forward_matches_library"),
      (5, "im2col.py", "out = np.full(x.shape[:2] + (oh, ow), -np.inf, dtype=x.dtype)",  # starts at 0
-      "out = np.zeros(x.shape[:2] + (oh, ow), dtype=x.dtype)", "test_max_pool_matches_library")],
+      "out = np.zeros(x.shape[:2] + (oh, ow), dtype=x.dtype)", "test_max_pool_matches_library"),
+     (6, "cy_elementwise.pyx", "out[i] = v if v > 0 else slope * v",   # right only while slope <= 1
+      "out[i] = max(v, slope * v)", "test_leaky_relu_matches_numpy"),
+     (7, "cl_elementwise.cl", "if (i >= n) return;", "",                 # no guard: writes past n
+      "test_axpby_matches_numpy"),
+     (8, "tiny_engine.py", "deps.update(r for r in self._readers.get(v, ()) if not r.done)",
+      "pass", "test_tiny_engine_matches_sequential_run")],            # a write ignores readers
 ]
 
 
@@ -83,14 +98,14 @@ def test_every_test_has_one_exercise_marker_of_its_unit(unit):
 def test_every_exercise_has_a_solution_and_a_hypothesis_test(unit):
     u = UNITS[unit]
     assert any(hyp for _, _, hyp in _test_functions(u)), f"unit {unit} has no hypothesis test"
-    sources = "".join(p.read_text() for p in (EXERCISES / u["dir"]).glob("*.py")
-                      if not p.name.startswith("test_"))
+    sources = "".join(p.read_text() for p in sorted((EXERCISES / u["dir"]).iterdir())
+                      if p.suffix in STUBBED_SUFFIXES and not p.name.startswith("test_"))
     for ex in u["exercises"]:
         assert f"BEGIN SOLUTION {ex['id']}:" in sources, f"exercise {ex['id']} has no solution region"
 
 
-def test_at_least_five_units_with_points():
-    assert len(UNITS) >= 5
+def test_at_least_eight_units_with_points():
+    assert len(UNITS) >= 8
     assert all(e["points"] > 0 for u in MANIFEST["units"] for e in u["exercises"])
 
 
@@ -147,10 +162,14 @@ def test_make_student_writes_a_classroom_repository(tmp_path):
     result = make_student(out, src=EXERCISES)
     ids = {e["id"] for u in MANIFEST["units"] for e in u["exercises"]}
     assert set(result["stubbed"]) == ids
-    for path in out.rglob("*.py"):
+    for path in (p for p in out.rglob("*") if p.suffix in STUBBED_SUFFIXES):
         text = path.read_text()
         assert "SOLUTION" not in text, f"{path} still holds a solution marker"
-        ast.parse(text)
+        if path.suffix == ".py":
+            ast.parse(text)
+    pyx = (out / "unit6_cython" / "cy_matmul.pyx").read_text()
+    assert "    raise NotImplementedError(\"Exercise 6.2: " in pyx      # inside the def: it compiles
+    assert "// Exercise 7.1: " in (out / "unit7_opencl" / "cl_elementwise.cl").read_text()
     stub = (out / "unit1_ndarray" / "nd_basics.py").read_text()
     assert "raise NotImplementedError(\"Exercise 1.1: " in stub
     assert (out / "exercises.json").is_file() and (out / "conftest.py").is_file()
@@ -171,6 +190,29 @@ def test_cli_errors_exit_2(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "minimx.exercises", "grade", "--dir", str(tmp_path)],
                           capture_output=True, text=True)
     assert proc.returncode == 2 and "exercises.json" in proc.stderr
+
+
+def test_score_reports_skipped_exercises_as_not_graded():
+    # A unit skipped for want of a dependency (pyopencl, Cython) earns 0 points, but the report
+    # says it was skipped, and why, instead of failing it silently.
+    unit = {"unit": 7, "dir": "unit7_opencl", "exercises": [
+        {"id": "7.1", "marker": "ex7_1", "points": 3, "title": "t1"},
+        {"id": "7.2", "marker": "ex7_2", "points": 4, "title": "t2"}]}
+    tests = [{"nodeid": "unit7_opencl/test_unit7.py::a", "markers": ["ex7_1"], "outcome": "skipped",
+              "message": "no OpenCL here: pyopencl is not installed"},
+             {"nodeid": "unit7_opencl/test_unit7.py::b", "markers": ["ex7_2"], "outcome": "passed",
+              "message": ""},
+             {"nodeid": "unit7_opencl/test_unit7.py::c", "markers": ["ex7_2"], "outcome": "skipped",
+              "message": "why"},
+             {"nodeid": "unit7_opencl/test_unit7.py::d", "markers": ["ex7_2"], "outcome": "failed",
+              "message": "AssertionError: x"}]
+    report = score([unit], {"tests": tests, "collect_errors": []})
+    e71, e72 = report["tests"]
+    assert (e71["status"], e71["score"]) == ("skipped", 0)
+    assert e71["message"] == "not graded, 1 test(s) skipped: no OpenCL here: pyopencl is not installed"
+    assert (e72["status"], e72["score"]) == ("fail", 0) and "skipped" not in e72["message"]
+    assert e72["message"] == "unit7_opencl/test_unit7.py::d: AssertionError: x"
+    assert report["max_score"] == 7 and report["score"] == 0
 
 
 # -- grading: solutions score full, stubs score 0, a stubbed unit leaves the others passing -------

@@ -21,7 +21,11 @@ FULL_TIMEOUT_S = 600
 
 
 def _run(path, fast, tmp_path, timeout):
-    env = dict(os.environ, MINIMX_TUTORIAL_OUT=str(tmp_path), MPLBACKEND="Agg")
+    # The checkout under test goes first on the path, whatever copy of minimx is installed.
+    root = str(TUTORIALS_DIR.parent)
+    pythonpath = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
+    env = dict(os.environ, MINIMX_TUTORIAL_OUT=str(tmp_path), MPLBACKEND="Agg",
+               PYTHONPATH=pythonpath)
     if fast:
         env["MINIMX_TUTORIAL_FAST"] = "1"
     else:

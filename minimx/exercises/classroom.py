@@ -2,7 +2,7 @@
 
 ``make-student`` writes, next to the units:
 
-- ``requirements.txt``: the one requirement that installs minimx (and pytest, hypothesis);
+- ``requirements.txt``: the requirement that installs minimx (and pytest, hypothesis), and Cython;
 - ``.github/workflows/classroom.yml``: one autograding step per exercise, each running
   ``python -m minimx.exercises grade --exercise N.M --fail-under 100`` with the exercise's points
   as its ``max-score``, then GitHub Classroom's reporter, which adds the points up;
@@ -72,7 +72,9 @@ def write_classroom_files(out, manifest, requirement):
     out = Path(out)
     (out / "requirements.txt").write_text(
         "# minimx with its test extra (pytest, hypothesis). Pin the teacher's release, e.g.\n"
-        "# minimx[test] @ git+https://github.com/<you>/minimx@v0.1.0\n" + requirement + "\n")
+        "# minimx[test] @ git+https://github.com/<you>/minimx@v0.1.0\n" + requirement + "\n"
+        "# Unit 6 compiles its .pyx files when tested (a C compiler is needed too).\n"
+        "Cython>=3.0\n")
     (out / ".gitignore").write_text(
         "__pycache__/\n*.pyc\n.hypothesis/\n.pytest_cache/\n.benchmarks/\nreport.json\n")
     workflow = out / ".github" / "workflows" / "classroom.yml"

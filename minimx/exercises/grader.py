@@ -9,8 +9,10 @@ Steps of ``grade``:
 4. print a table and, if asked, write a JSON report.
 
 The report has one entry per exercise under ``"tests"`` with ``name``, ``status``
-(``"pass"``/``"fail"``), ``score``, ``max_score`` and ``message``: the fields GitHub
-Classroom's autograding reporter shows; an LMS can read ``score``/``max_score`` at the top.
+(``"pass"``/``"fail"``, or ``"skipped"`` with 0 points and the skip's reason when every test
+that did not pass was skipped, e.g. without pyopencl), ``score``, ``max_score`` and
+``message``: the fields GitHub Classroom's autograding reporter shows; an LMS can read
+``score``/``max_score`` at the top.
 """
 import json
 import os
@@ -64,9 +66,17 @@ def score(units, record):
             tests = [t for t in record["tests"] if ex["marker"] in t["markers"]]
             passed = [t for t in tests if t["outcome"] == "passed"]
             ok = bool(tests) and len(passed) == len(tests)
-            failing = [t for t in tests if t["outcome"] != "passed"]
+            # Failures before skips: the message names a real failure where there is one.
+            failing = sorted((t for t in tests if t["outcome"] != "passed"),
+                             key=lambda t: t["outcome"] == "skipped")
+            # Skipped everywhere it did not pass (no pyopencl, say): 0 points, and the report
+            # says why, so a student or teacher sees it was not graded rather than failed.
+            skipped = bool(failing) and all(t["outcome"] == "skipped" for t in failing)
             if ok:
                 message = ""
+            elif skipped:
+                message = (f"not graded, {len(failing)} test(s) skipped: "
+                           f"{failing[0]['message'] or 'no reason given'}")
             elif failing:
                 message = f"{failing[0]['nodeid']}: {failing[0]['message']}"
             else:
@@ -74,7 +84,8 @@ def score(units, record):
                 message = ("collection error: " + errors[0]["message"]) if errors else "no tests found"
             entries.append({
                 "name": f"Exercise {ex['id']}: {ex['title']}", "unit": unit["unit"],
-                "exercise": ex["id"], "marker": ex["marker"], "status": "pass" if ok else "fail",
+                "exercise": ex["id"], "marker": ex["marker"],
+                "status": "pass" if ok else "skipped" if skipped else "fail",
                 "score": ex["points"] if ok else 0, "max_score": ex["points"],
                 "tests_passed": len(passed), "tests_total": len(tests), "message": message})
     total = sum(e["score"] for e in entries)

@@ -29,6 +29,13 @@ def _message(report):
     return (lines[0] if lines else "")[:300]
 
 
+def _skip_reason(report):
+    """The reason a test was skipped (pytest keeps it as (file, line, 'Skipped: reason'))."""
+    longrepr = report.longrepr
+    reason = longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr)
+    return str(reason).removeprefix("Skipped: ").strip()[:300]
+
+
 def pytest_collection_modifyitems(session, config, items):
     for item in items:
         _markers[item.nodeid] = sorted({m.name for m in item.iter_markers()})
@@ -47,6 +54,7 @@ def pytest_runtest_logreport(report):
         entry["message"] = _message(report)
     elif report.skipped and entry["outcome"] == "passed":
         entry["outcome"] = "skipped"
+        entry["message"] = _skip_reason(report)
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -30,7 +30,8 @@ _END = re.compile(r"^[ \t]*(?:#|//)\s*END SOLUTION\b")
 _ID = re.compile(r"^(?P<id>\d+\.\d+)\s*:\s*(?P<what>\S.*)$")
 # Markdown between these comments (the teachers' notes of a README) is left out of the copy.
 _TEACHERS = re.compile(r"<!-- BEGIN TEACHERS ONLY -->.*?<!-- END TEACHERS ONLY -->\n?", re.S)
-_IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".hypothesis", ".pytest_cache", "*.so", "*.c")
+_IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".hypothesis", ".pytest_cache", ".benchmarks",
+                                  "*.so", "*.c")
 
 
 def stub_source(text, suffix=".py", where="<source>"):
