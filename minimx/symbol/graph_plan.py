@@ -197,8 +197,7 @@ class GraphPlan:
             for j, (s, d) in enumerate(st.outs):
                 slot = slot_of.get((i, j))
                 if slot is not None:
-                    n = int(np.prod(s, dtype=np.int64)) * np.dtype(d).itemsize
-                    outs.append(slots[slot][:n].view(d).reshape(s))
+                    outs.append(slots[slot][:layout.nbytes[(i, j)]].view(d).reshape(s))
                 elif per_node or (i, j) in keep:
                     o = wrap(Chunk(alloc(s, d), ctx), 0, s)
                     seen.add(id(o._chunk))

@@ -47,10 +47,12 @@ class MemoryLayout:
         Bytes of all node outputs without sharing, and with it (own buffers plus slots).
     in_place : int
         How many outputs overwrite one of their inputs.
+    nbytes : dict of (int, int) -> int
+        The size of each shared value (its window of the slot).
     """
 
-    def __init__(self, slot_of, slot_bytes, naive_bytes, planned_bytes, in_place):
-        self.slot_of, self.slot_bytes = slot_of, slot_bytes
+    def __init__(self, slot_of, slot_bytes, naive_bytes, planned_bytes, in_place, nbytes):
+        self.slot_of, self.slot_bytes, self.nbytes = slot_of, slot_bytes, nbytes
         self.naive_bytes, self.planned_bytes, self.in_place = naive_bytes, planned_bytes, in_place
 
     def report(self):
@@ -78,6 +80,7 @@ def plan_memory(steps, pinned):
                 last_use[r] = i
     slot_of, sizes, free = {}, [], []     # free: slot numbers whose value is dead
     naive = planned_own = in_place = 0
+    nbytes = {}
     for i, st in enumerate(steps):
         if st is None:
             continue
@@ -92,6 +95,7 @@ def plan_memory(steps, pinned):
             if (i, j) in pinned:
                 planned_own += size
                 continue
+            nbytes[(i, j)] = size
             if j == 0 and donors:
                 slot_of[(i, j)] = slot_of[donors[0]]
                 in_place += 1
@@ -117,5 +121,5 @@ def plan_memory(steps, pinned):
         for j in range(len(st.outs)):
             if (i, j) in slot_of and (i, j) not in last_use:
                 free.append(slot_of[(i, j)])
-    return MemoryLayout(slot_of, sizes, naive, planned_own + sum(sizes), in_place)
+    return MemoryLayout(slot_of, sizes, naive, planned_own + sum(sizes), in_place, nbytes)
 
