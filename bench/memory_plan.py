@@ -18,7 +18,7 @@ sys.path.insert(0, os.path.dirname(HERE))   # the checkout this file lives in
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--models", default="resnet18_v1,resnet50_v1,mobilenet1.0,densenet121,vgg16")
+    p.add_argument("--models", default="resnet18_v1,resnet50_v1,mobilenet1.0,mobilenetv2_1.0,vgg16_bn")
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--size", type=int, default=32, help="image side (32: CIFAR shapes)")
     args = p.parse_args()
