@@ -261,3 +261,24 @@ def test_mlp_gradients_match_a_numpy_derivation():
     np.testing.assert_allclose(W2.grad.asnumpy(), g_out.T @ hn, rtol=1e-4, atol=1e-4)
     g_h = (g_out @ w2) * (hn > 0)
     np.testing.assert_allclose(W1.grad.asnumpy(), g_h.T @ xs, rtol=1e-4, atol=1e-4)
+
+
+def test_a_freed_graph_is_a_constant_for_later_backwards():
+    """MXNet 1.9.1: after a backward without retain_graph, values of that graph are constants
+    (an RNN state carried over without detach): x.grad keeps its old value, w gets h."""
+    x = mx.nd.array([1.0, 2.0])
+    w = mx.nd.array([3.0, 4.0])
+    x.attach_grad()
+    w.attach_grad()
+    with ag.record():
+        h = x * w
+        y = (h * h).sum()
+    y.backward()
+    with ag.record():
+        z = (h * w).sum()
+        z_only_h = (h * 2).sum()
+    z.backward()
+    np.testing.assert_array_equal(x.grad.asnumpy(), [18.0, 64.0])   # from y, untouched
+    np.testing.assert_array_equal(w.grad.asnumpy(), [3.0, 8.0])     # h, a constant now
+    with pytest.raises(mx.MXNetError, match="not in a computational graph"):
+        z_only_h.backward()

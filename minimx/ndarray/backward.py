@@ -48,10 +48,15 @@ def _topological(heads):
             if id(node) in seen:
                 continue
             if node.freed:
-                raise MXNetError(
-                    "backward: the graph behind this result was freed by an earlier backward. "
-                    "Pass retain_graph=True to the first backward to run backward through the "
-                    "same graph again")
+                if node is h._node[0]:
+                    raise MXNetError(
+                        "backward: the graph behind this result was freed by an earlier "
+                        "backward. Pass retain_graph=True to the first backward to run backward "
+                        "through the same graph again")
+                # As in MXNet, a value whose graph an earlier backward freed (an RNN state
+                # carried over without detach) is a constant here: gradients stop at it.
+                seen.add(id(node))
+                continue
             seen.add(id(node))
             stack.append((node, True))
             for x in node.inputs:
@@ -73,7 +78,9 @@ def backward(heads, head_grads=None, retain_graph=False, train_mode=True, variab
         if not tape.needs_grad(h):
             raise MXNetError(
                 f"backward: {_describe(h)} is not in a computational graph: compute it inside "
-                "`with autograd.record():` from arrays that called attach_grad() first")
+                "`with autograd.record():` from arrays that called attach_grad() first. If it "
+                "was, an earlier backward freed its graph: pass retain_graph=True to that "
+                "backward to differentiate the same graph twice")
     F = _invoke._F
     order = _topological(heads)
     prev_rec = tape.set_recording(create_graph)
@@ -115,6 +122,11 @@ def backward(heads, head_grads=None, retain_graph=False, train_mode=True, variab
         if not retain_graph:
             for node in order:
                 node.freed = True
+                # Its outputs leave the graph (MXNet clears their autograd info): ops on them
+                # record nothing, and a later backward treats them as constants.
+                for out in node.outputs:
+                    if out._node is not None and out._node[0] is node:
+                        out._node = None
                 node.inputs = node.outputs = ()
 
 
