@@ -21,6 +21,11 @@ UNITS = {u["unit"]: u for u in MANIFEST["units"]}
 PLANTED_BUGS = [
     [(1, "nd_basics.py", "shifted = x - x.max(axis=axis, keepdims=True)", "shifted = x",
       "test_softmax_matches_numpy"),                                # overflow: no max subtracted
+     (1, "nd_views.py", "return tuple(reversed(strides))", "return tuple(strides)",
+      "test_strides_match_numpy"),                                  # column-major (Fortran) strides
+     (1, "nd_views.py", 'if kind in ("first_axis_slice", "integer_index", "reshape"):',
+      'if kind in ("first_axis_slice", "integer_index"):',             # "reshape copies"
+      "test_writes_through_matches_minimx"),
      (2, "custom_grad.py", "return dy * y * (1 - y)", "return y * (1 - y)",
       "test_sigmoid_forward_and_backward"),                          # head gradient ignored
      (3, "residual_mlp.py", "return F.relu(x + self.fc2(self.fc1(x)))",
@@ -39,6 +44,10 @@ PLANTED_BUGS = [
       "test_schedule_matches_the_threaded_engine")],
     [(1, "nd_basics.py", "m = x.max(axis=axis, keepdims=True)",          # log(sum(exp(x))) overflows
       "m = x.max(axis=axis, keepdims=True) * 0", "test_logsumexp_matches_numpy"),
+     (1, "nd_views.py", "return j - i <= 2", "return True",             # numpy's rule: slices are
+      "test_writes_through_matches_minimx"),                        # views (x[0:3:2] copies)
+     (1, "nd_views.py", "rows = (len(a) - window) // step + 1", "rows = (len(a) - window) // step",
+      "test_sliding_windows_match_a_loop"),                         # the last window lost
      (2, "custom_grad.py", "g.flat[i] = (up - down) / (2 * eps)", "g.flat[i] = (up - down) / eps",
       "test_numeric_grad_matches_analytic"),                         # one step, not two
      (3, "residual_mlp.py", "return F.relu(x + self.fc2(self.fc1(x)))",
