@@ -172,3 +172,15 @@ def test_custom_block_parameter_shapes_come_from_graph_inference(hybridize):
         block.hybridize()
     assert block(mx.nd.ones((2, 7))).asnumpy().tolist() == [[7.0] * 4] * 2
     assert block.w.shape == (4, 7)
+
+
+def test_an_unused_input_warns_as_mxnet_and_still_runs():
+    class IgnoresY(gluon.HybridBlock):
+        def hybrid_forward(self, F, x, y):
+            return x * 2
+
+    block = IgnoresY()
+    block.hybridize()
+    with pytest.warns(UserWarning, match="The 1-th input to HybridBlock is not used"):
+        out = block(mx.nd.ones((2,)), mx.nd.ones((2,)))
+    np.testing.assert_array_equal(out.asnumpy(), [2, 2])

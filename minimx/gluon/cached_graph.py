@@ -5,11 +5,14 @@
 2. Shapes: Parameters still waiting for their shape (``Dense(10)``) get it from the graph's shape
    inference given the input shapes; a layer the graph cannot infer for runs once imperatively.
 3. Run: every later call feeds the inputs and the Parameters' arrays to the graph. For each input
-   signature (shapes, dtypes, context) a ``GraphPlan`` keeps every node's output shapes, dtypes and
-   kernel, so a call allocates the outputs, records the nodes on the autograd tape (``backward``
-   works through a hybridized block) and pushes the whole graph as one engine op. A graph the
-   plan does not cover (a composite op) runs node by node through ``invoke``, like ``mx.nd`` calls.
+   signature (shapes, dtypes, context) a ``GraphPlan`` (``symbol/graph_plan.py``) keeps every
+   node's output shapes, dtypes and kernel and plans the buffers, so a call pushes the whole graph
+   as one engine op and, under ``autograd.record()``, puts one node on the tape whose gradient is
+   the traced backward graph. A graph the plan does not cover (a composite op) runs node by node
+   through ``invoke``, like ``mx.nd`` calls.
 """
+import warnings
+
 from .. import symbol
 from ..base import MXNetError
 from ..ndarray import NDArray
@@ -74,6 +77,10 @@ class CachedGraph:
         self.var_names = [n.name for n in self.nodes if n.op is None]
         self.plans = {}      # input signature -> GraphPlan (None: run node by node)
         self.static_alloc = bool(dict(getattr(block, "_flags", ())).get("static_alloc", False))
+        unused = [i for i, n in enumerate(names) if n not in graph_vars]
+        if unused:     # MXNet's warning, word for word
+            warnings.warn("The %s input to HybridBlock is not used by any computation. Is this "
+                          "intended?" % ", ".join("%d-th" % i for i in unused), stacklevel=4)
         missing = [n for n in graph_vars if n not in self.params and n not in names]
         if missing:
             raise MXNetError(f"{block.__class__.__name__}: the traced graph uses variables {missing} "
@@ -82,7 +89,8 @@ class CachedGraph:
     def infer_parameter_shapes(self, flat_args):
         """Give deferred Parameters their shapes from the input shapes; True if all are known."""
         by_name = {n.name: n for n in self.nodes if n.op is None}
-        var_shapes = {id(by_name[n]): a.shape for n, a in zip(self.input_names, flat_args)}
+        var_shapes = {id(by_name[n]): a.shape for n, a in zip(self.input_names, flat_args)
+                      if n in by_name}     # an input the graph does not use has no node
         for name in self.used:
             p = self.params[name]
             if p.shape is not None and all(d > 0 for d in p.shape) and len(p.shape):

@@ -2,7 +2,7 @@
 
 ``GraphPlan.build(nodes, outputs, metas, ctx)`` runs every node's shape and dtype rules once and
 keeps the results with the kernels. Each call then pushes the whole graph to the engine as one op:
-no per-node rule evaluation, argument parsing or engine hand-off. Three things make it fast:
+no per-node rule evaluation, argument parsing or engine hand-off. What makes it fast:
 
 1. **Memory planning** (``memory_plan.py``): intermediate values share buffers once dead, and
    elementwise nodes write over their inputs. Only the graph's outputs (and, in training, the
@@ -12,7 +12,10 @@ no per-node rule evaluation, argument parsing or engine hand-off. Three things m
 2. **A cached backward** (``grad_graph.py``): under ``autograd.record()`` the plan records ONE tape
    node for the whole graph. Its gradient rule runs the backward graph, traced once from every
    node's gradient rule and planned the same way, as one more engine op.
-3. Without a traceable backward (a rule that needs values), every node is recorded on the tape
+3. **Elementwise fusion** (``fusion.py``, OpenCL only): each mode's steps may differ from
+   ``self.steps``: chains of elementwise nodes whose values are not pinned run as one generated
+   kernel (``mode.steps``; the fused-away nodes are ``FUSED_AWAY``).
+4. Without a traceable backward (a rule that needs values), every node is recorded on the tape
    as if the ops had been called one by one: slower, same results.
 """
 import numpy as np
@@ -24,6 +27,7 @@ from ..ndarray import NDArray, tape
 from ..ndarray.invoke import ctx_rng
 from ..ndarray.storage import Chunk
 from ..ops.opdef import OpInputError
+from .fusion import FUSED_AWAY, fuse_elementwise
 from .grad_graph import build_grad_graph
 from .memory_plan import plan_memory
 
@@ -49,10 +53,12 @@ class _Bulk:
 
 class _Mode:
     """How one kind of call runs: its memory layout and, in training, its backward."""
-    __slots__ = ("layout", "grad", "saved", "wanted", "backward_plans", "static")
+    __slots__ = ("layout", "grad", "saved", "wanted", "backward_plans", "static", "steps",
+                 "fusion")
 
-    def __init__(self, layout, grad=None, wanted=()):
+    def __init__(self, layout, grad=None, wanted=(), steps=None, fusion=None):
         self.layout, self.grad, self.wanted = layout, grad, wanted
+        self.steps, self.fusion = steps, fusion     # the steps this mode runs, fusion's report
         self.saved = grad.saved() if grad is not None else []
         self.backward_plans = {}
         self.static = None       # (slot buffers, engine var) when static_alloc keeps them
@@ -85,6 +91,10 @@ class GraphPlan:
         self.var_pos = {i: k for k, i in enumerate(self.var_index)}
         self.static_alloc = static_alloc
         self.plannable = ctx.device_typeid == 1      # buffer sharing: host memory only (for now)
+        # Elementwise fusion: where kernels are compiled at run time (and buffers are not shared,
+        # so the memory layout need not know about fused steps).
+        self.fusable = not self.plannable and \
+            (ctx._backend or ctx.backend).name.startswith("opencl")
         self.random = any(st is not None and st.op.random for st in steps)
         self._modes = {}
 
@@ -143,8 +153,21 @@ class GraphPlan:
                 pinned = None     # node-by-node recording: every value is an array
             layout = plan_memory(self.steps, pinned) if self.plannable and pinned is not None \
                 else None
-            mode = self._modes[key] = _Mode(layout, grad, wanted)
+            steps, fusion = self.steps, None
+            if self.fusable and pinned is not None:
+                # FUSION HAPPENS HERE: groups of elementwise steps whose values are not pinned
+                # become one generated kernel each (per mode: training pins more values).
+                alloc = (self.ctx._backend or self.ctx.backend).alloc
+                steps, fusion = fuse_elementwise(self.steps, self.meta, pinned, alloc)
+            mode = self._modes[key] = _Mode(layout, grad, wanted, steps, fusion)
         return mode
+
+    def fusion_report(self, training=False):
+        """Op nodes before and after elementwise fusion (``{"nodes", "after", "groups"}``) for
+        inference or (with ``training``) a training call wanting every variable's gradient;
+        None where the plan does not fuse (the CPU, node-by-node recording)."""
+        wanted = tuple(self.var_index) if training else ()
+        return self._mode(wanted, training).fusion
 
     def memory_report(self, training=False):
         """Bytes of the node outputs with and without buffer sharing, for inference or (with
@@ -188,9 +211,12 @@ class GraphPlan:
         keep.update(mode.saved)
         values, calls, writes, seen = [], [], [], set()
         it = iter(arrays)
-        for i, st in enumerate(self.steps):
+        for i, st in enumerate(mode.steps):
             if st is None:
                 values.append((next(it),))
+                continue
+            if st is FUSED_AWAY:       # computed inside a later fused step: no value of its own
+                values.append(())
                 continue
             ins = [values[k][j] for k, j in st.refs]
             outs = []
