@@ -11,10 +11,12 @@ Measures, each as the best of ``--repeats`` timed runs after a warm-up:
    ``torch.backends.cuda.matmul.allow_tf32 = False`` (true float32 cuBLAS). Target: >= 40%.
 2. Elementwise bandwidth: ``x + y`` and ``x * y + x`` on 64M floats, against the device's copy
    bandwidth (an OpenCL buffer-to-buffer copy) and PyTorch's. Target: ``x + y`` >= 70% of copy.
-3. Training steps (forward, backward, SGD update; batch 64): an MLP (784-512-512-10) and LeNet
-   (conv 6x5x5, pool, conv 16x5x5, pool, 120, 84, 10) in Gluon on ``mx.gpu()`` against the same
-   networks in PyTorch CUDA eager. Target: within 3x. The host fallback calls per step are
-   printed too: ops without an OpenCL kernel (Pooling, BatchNorm, ... today) cross the bus.
+3. Training steps (forward, backward, SGD update; batch 64): an MLP (784-512-512-10), LeNet
+   (conv 6x5x5, pool, conv 16x5x5, pool, 120, 84, 10) and ResNet-18 v1 (model zoo, CIFAR shapes
+   3x32x32) in Gluon on ``mx.gpu()``, hybridized, against the same networks in PyTorch CUDA eager
+   (the ResNet from ``workloads_train.py``). Target: within 3x. The host fallback calls per step
+   are printed too: an op without an OpenCL kernel for its inputs crosses the bus (there should
+   be none in these networks).
 
 OpenCL sees the NVIDIA GPU only once its ICD is registered (``--register-icd`` does it when run
 as root)::
@@ -113,7 +115,11 @@ def mx_nets(mx, batch):
                 nn.Conv2D(16, 5, activation="relu"), nn.MaxPool2D(2), nn.Flatten(),
                 nn.Dense(120, activation="relu"), nn.Dense(84, activation="relu"), nn.Dense(10))
         return net, (batch, 1, 28, 28)
-    return {"mlp": mlp, "lenet": lenet}
+
+    def resnet18():
+        from minimx.gluon.model_zoo import vision
+        return vision.resnet18_v1(classes=10), (batch, 3, 32, 32)
+    return {"mlp": mlp, "lenet": lenet, "resnet18": resnet18}
 
 
 def mx_train_step(mx, opencl, make, repeats):
@@ -121,6 +127,7 @@ def mx_train_step(mx, opencl, make, repeats):
     ctx = mx.gpu()
     net, shape = make()
     net.initialize(mx.init.Xavier(), ctx=ctx)
+    net.hybridize()
     trainer = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": 0.01})
     loss_fn = gluon.loss.SoftmaxCrossEntropyLoss()
     x = mx.nd.array(np.random.rand(*shape), ctx=ctx)
@@ -152,6 +159,12 @@ def torch_setup():
     return torch
 
 
+def _torch_resnet18(torch):
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from workloads_train import _resnet18_torch_net
+    return _resnet18_torch_net(torch)
+
+
 def torch_all(torch, n_gemm, n_bw, batch, repeats):
     dev = "cuda"
     sync = torch.cuda.synchronize
@@ -171,6 +184,7 @@ def torch_all(torch, n_gemm, n_bw, batch, repeats):
                                 nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(256, 120),
                                 nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10)),
                   (batch, 1, 28, 28)),
+        "resnet18": (_torch_resnet18(torch), (batch, 3, 32, 32)),
     }
     for name, (net, shape) in nets.items():
         net = net.to(dev)
@@ -233,7 +247,7 @@ def main():
         print(f"torch: GEMM {t['gemm_tflops']:.2f} TFLOP/s -> minimx best ({best_cfg}) is "
               f"{100 * gemm[best_cfg] / t['gemm_tflops']:.0f}% (target 40%)")
         print(f"torch bandwidth GB/s: copy {t['copy']:.0f}, x+y {t['x+y']:.0f}, x*y+x {t['x*y+x']:.0f}")
-        for name in ("mlp", "lenet"):
+        for name in ("mlp", "lenet", "resnet18"):
             ratio = result["minimx_steps"][name]["ms"] / t[f"{name}_ms"]
             print(f"{name} step: torch {t[f'{name}_ms']:.2f} ms -> minimx {ratio:.1f}x (target 3x)")
     if args.json:

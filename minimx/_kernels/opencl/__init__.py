@@ -11,7 +11,9 @@
   (Convolution: im2col + GEMM) and ``deconv.py``, ``views.py`` and ``shape.py`` (reshapes, slices,
   concat, pad, tile ...: one strided copy), ``indexing.py`` and ``gather.py`` (pick, take,
   Embedding, gather/scatter, one_hot, where), ``sort.py`` (sort, argsort, topk), ``rand.py``
-  (Philox-4x32-10 streams for the random ops), ``optim_extra.py`` (the other optimizer updates).
+  (Philox-4x32-10 streams for the random ops), ``optim_extra.py`` (the other optimizer updates),
+  ``misc.py`` (add_n, amp_multicast, khatri_rao ...), ``linalg.py`` (linalg_*: gemm, trsm, potrf,
+  inverse, det ...), ``vision.py`` (GridGenerator, BilinearSampler, ROIPooling, Correlation ...).
 - ``fallback.py``: every other kernel of the CPU table runs through THE HOST FALLBACK (copy to the
   host, CPU kernel, copy back, as one engine op). ``native_kernels()`` and
   ``fallback_report()`` say which is which.
@@ -32,7 +34,8 @@ __all__ = ["backend_for", "available", "devices", "num_devices", "missing_reason
 
 # The kernel families, each a module with a KERNELS dict (later families may not redefine a name).
 _FAMILIES = ("elemwise", "reduce", "reduce_extra", "gemm", "nn", "nn_extra", "pool", "norm",
-             "deconv", "views", "shape", "indexing", "gather", "sort", "rand", "optim_extra", "conv")
+             "deconv", "views", "shape", "indexing", "gather", "sort", "rand", "optim_extra", "conv",
+             "misc", "linalg", "vision")
 
 _lock = threading.Lock()
 _table = None
