@@ -69,7 +69,8 @@ def check_gradient(op, attrs, inputs, rng, rtol=1e-4, atol=1e-6, ctx=None, views
             arrays[i] = base._view(1, inputs[i].shape)     # recorded as a view of the variable
         outs = _outputs(op, attrs, arrays)
     weights = [rng.standard_normal(o.shape) for o in outs]
-    mx.autograd.backward(outs, [mx.nd.array(w, dtype=o.dtype) for w, o in zip(weights, outs)])
+    mx.autograd.backward(outs, [mx.nd.array(w, ctx=o.context, dtype=o.dtype)
+                                for w, o in zip(weights, outs)])
 
     def objective(values):
         with mx.autograd.train_mode():   # the same mode as the recorded forward
