@@ -48,7 +48,7 @@ def normalize_dtype(dtype, default="float32"):
         pass
     try:
         dt = np.dtype(dtype)
-    except TypeError:
+    except (TypeError, ValueError, SyntaxError):   # np.dtype('(1, 2') raises SyntaxError
         dt = None
     if dt not in DTYPE_NAMES:
         raise MXNetError(

@@ -26,7 +26,7 @@ class Context:
         if isinstance(device_type, Context):
             self.device_typeid, self.device_id = device_type.device_typeid, device_type.device_id
         else:
-            if device_type not in self.devstr2type:
+            if not isinstance(device_type, str) or device_type not in self.devstr2type:
                 raise MXNetError(f"unknown device type {device_type!r}: use one of "
                                  f"{', '.join(self.devstr2type)}")
             if not isinstance(device_id, int) or device_id < 0:

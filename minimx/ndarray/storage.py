@@ -8,7 +8,7 @@ import numpy as np
 from ..base import MXNetError
 from ..engine import Var
 
-__all__ = ["Chunk", "ArrayAllocationError", "allocation_error"]
+__all__ = ["Chunk", "ArrayAllocationError", "ShapeValueError", "allocation_error"]
 
 
 class Chunk(Var):
@@ -29,12 +29,19 @@ class ArrayAllocationError(MXNetError, MemoryError):
     """An op's output does not fit in memory (a MemoryError that names the op and the shape)."""
 
 
+class ShapeValueError(MXNetError, ValueError):
+    """An output shape numpy refuses (a negative dimension): a ValueError that names the op."""
+
+
 def allocation_error(what, shapes, dtypes, ctx, cause):
     """The error for a failed allocation: numpy's MemoryError, or its ValueError for a size past
-    what an address can hold; any other ValueError (a negative dimension) is returned as is."""
-    if isinstance(cause, ValueError) and "too big" not in str(cause) \
-            and "maximum" not in str(cause):
-        return cause
+    what an address can hold ("array is too big", "Maximum allowed dimension exceeded"); any other
+    ValueError (a negative dimension) becomes a ShapeValueError naming ``what`` and the shapes."""
+    text = str(cause).lower()
+    if isinstance(cause, ValueError) and "too big" not in text and "maximum" not in text:
+        shown = ", ".join(str(tuple(s)) for s in shapes)
+        return ShapeValueError(f"{what}: invalid output shape {shown}: {cause}. Every size must "
+                               "be >= 0: check the shape parameters.")
     sizes = []
     for s, d in zip(shapes, dtypes):
         n = np.dtype(d).itemsize

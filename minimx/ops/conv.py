@@ -352,6 +352,8 @@ def _bwd_data_shape(attrs, ograd, weight):
 
 def _bwd_weight_shape(attrs, ograd, data):
     kernel = tuple(attrs["kernel"])
+    if len(data) != len(kernel) + 2:
+        fail(f"data must have {len(kernel) + 2} axes for a {len(kernel)}-d kernel, got {tuple(data)}")
     weight = (attrs["num_filter"], data[1] // max(attrs["num_group"], 1)) + kernel
     expected = _conv_shape(dict(attrs, no_bias=True), data, weight)
     if tuple(ograd) != expected:

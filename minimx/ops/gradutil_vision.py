@@ -25,6 +25,9 @@ def _same(what, got, want):
 
 # -- BilinearSampler -----------------------------------------------------------------------------
 def _sampler_backward_shape(attrs, out_grad, data, grid):
+    if len(data) != 4 or len(grid) != 4 or grid[1] != 2 or grid[0] != data[0]:
+        fail(f"data must be 4-d (N, C, H, W) and grid ({data[0] if data else 'N'}, 2, H, W), "
+             f"got data {tuple(data)} and grid {tuple(grid)}")
     _same("out_grad", out_grad, (data[0], data[1], grid[2], grid[3]))
     return [tuple(data), tuple(grid)]
 

@@ -39,6 +39,8 @@ def _arange_shape(attrs):
         start, stop = 0.0, start
     if step == 0:
         fail("step must not be 0")
+    if not all(map(math.isfinite, (start, stop, step))):
+        fail(f"start, stop and step must be finite, got start={start}, stop={stop}, step={step}")
     n = max(0, math.ceil((stop - start) / step))
     return (n * repeat,)
 
@@ -75,6 +77,8 @@ _linspace = OpDef("_linspace", inputs=(),
 
 def _eye_shape(attrs):
     n, m = attrs["N"], attrs["M"]
+    if n < 0:
+        fail(f"N must be >= 0, got {n}")
     return (n, m if m > 0 else n)
 
 

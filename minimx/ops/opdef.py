@@ -195,7 +195,7 @@ class OpDef:
             else:
                 try:
                     value = p.parse(value)
-                except (ValueError, TypeError) as e:
+                except (ValueError, TypeError, SyntaxError) as e:   # SyntaxError: '(1, 2'
                     kind = ParamTypeError if isinstance(e, TypeError) else MXNetError
                     raise kind(f"{self.name}: invalid value for parameter '{p.name}': "
                                f"{e}") from None

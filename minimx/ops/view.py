@@ -14,6 +14,8 @@ __all__ = []
 
 def _window_shape(attrs, data):
     offset, shape = attrs["offset"], attrs["shape"]
+    if any(s < 0 for s in shape):
+        fail(f"shape {tuple(shape)} has a negative size")
     if offset < 0 or offset + prod(shape) > prod(data):
         fail(f"a window of {prod(shape)} elements at offset {offset} does not fit in {data}")
     return shape
