@@ -288,3 +288,21 @@ def test_interpreter_exit_with_ops_in_flight_does_not_hang(how):
     out, took = run_script(EXIT, "threaded", how, expect_rc=rc, timeout=TIMEOUT)
     assert oks(out) == ["pushed"]
     assert took < TIMEOUT
+
+
+def test_fork_while_another_thread_holds_the_host_pool_lock():
+    """The child gets a fresh host-pool lock: a large allocation there must not hang."""
+    out, _ = run_script("""
+from minimx._kernels.hostpool import POOL
+POOL._lock.acquire()        # as if another thread were inside the pool at the fork
+pid = os.fork()
+if pid == 0:
+    a = POOL.empty((1 << 20,), np.float32)
+    a[:] = 1
+    os._exit(0 if float(a.sum()) == 1 << 20 else 3)
+POOL._lock.release()
+_, status = os.waitpid(pid, 0)
+assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, status
+ok("pool lock")
+""", "naive")
+    assert oks(out) == ["pool lock"]

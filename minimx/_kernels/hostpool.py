@@ -12,6 +12,7 @@ buffer goes back to the pool. Small arrays (< ``min_bytes``) use ``np.empty`` di
 allocator already reuses small blocks, and the finalizer would cost more than it saves. The pool
 keeps at most ``max_cached`` bytes of free buffers, dropping the oldest first.
 """
+import os
 import threading
 import weakref
 from collections import OrderedDict
@@ -76,3 +77,13 @@ class HostPool:
 
 
 POOL = HostPool()
+
+
+def _reset_lock_in_child():
+    # A fork copies the lock as it was: if another thread held it then, the child's copy stays
+    # held forever. The child has one thread, so a fresh lock is safe.
+    POOL._lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_lock_in_child)
