@@ -20,8 +20,8 @@ from op_inputs import draw_inputs
 
 
 class _FakeOp:
-    def __init__(self, name, family):
-        self.name, self.family = name, family
+    def __init__(self, name, in_place):
+        self.name, self.in_place = name, in_place
 
 
 class _Step:
@@ -40,7 +40,7 @@ def _graphs(draw):
         elementwise = draw(st.booleans())
         n_out = 1 if elementwise else draw(st.integers(1, 2))
         outs = tuple((draw(sizes), np.float32) for _ in range(n_out))
-        op = _FakeOp("relu" if elementwise else "Convolution", "elemwise" if elementwise else "nn")
+        op = _FakeOp("relu" if elementwise else "Convolution", elementwise)
         steps.append(_Step(op, refs, outs))
         values += [(i, j) for j in range(n_out)]
     op_values = [v for v in values if steps[v[0]] is not None]

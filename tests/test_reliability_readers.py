@@ -26,6 +26,8 @@ from minimx.base import MXNetError
 from minimx.data.vision import _readers
 from minimx.gluon.data.vision import CIFAR10, CIFAR100, MNIST, Digits, FashionMNIST
 
+import byte_mutations
+
 SLACK = 4 << 20          # bytes a reader may allocate beyond a few times its file's size
 BIG = 2**32 - 1
 
@@ -322,30 +324,9 @@ def _seeds():
 
 
 SEEDS = _seeds()
-interesting = st.sampled_from([0, 1, 2, 3, 8, 13, 32, 33, 64, 0xFF, 0xFFFF, 2**31 - 1, 2**31,
-                               2**32 - 1])
-mutation = st.one_of(
-    st.tuples(st.just("flip"), st.integers(0, 10**6), st.integers(1, 255)),
-    st.tuples(st.just("cut"), st.integers(0, 10**6), st.just(0)),
-    st.tuples(st.just("insert"), st.integers(0, 10**6), st.binary(min_size=1, max_size=16)),
-    st.tuples(st.just("u32be"), st.integers(0, 10**6), interesting),
-    st.tuples(st.just("u32le"), st.integers(0, 10**6), interesting),
-)
-
-
-def mutate(buf, mutations):
-    buf = bytearray(buf)
-    for kind, at, value in mutations:
-        at = at % (len(buf) + 1)
-        if kind == "flip" and at < len(buf):
-            buf[at] ^= value
-        elif kind == "cut":
-            del buf[at:]
-        elif kind == "insert":
-            buf[at:at] = value
-        elif kind.startswith("u32"):
-            buf[at:at + 4] = struct.pack(">I" if kind == "u32be" else "<I", value)
-    return bytes(buf)
+INTERESTING = [0, 1, 2, 3, 8, 13, 32, 33, 64, 0xFF, 0xFFFF, 2**31 - 1, 2**31, 2**32 - 1]
+mutation = byte_mutations.strategy(INTERESTING, (">I", "<I"))     # u32, big- and little-endian
+mutate = byte_mutations.mutate
 
 
 @pytest.fixture(scope="module")

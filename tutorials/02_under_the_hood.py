@@ -290,6 +290,9 @@ assert os.path.exists(os.path.join(ROOT, pyx))
 # runs it when its variables allow (here at once, inline) -> the Cython kernel adds with the GIL
 # released -> `c.asnumpy()` waits on `c`'s variable and copies the value out.
 #
+# For any other op, `python -m minimx.ops.locate NAME` prints the file and line of its
+# declaration, its gradient rule and its kernel on every backend.
+#
 # ## Exercises
 #
 # 1. Repeat the spy experiment for `a + 1`. Which op is pushed, and what `attrs` does its kernel get?

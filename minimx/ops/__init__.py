@@ -1,6 +1,7 @@
 """The op table: every op declared once, grouped by family. Importing this fills ``REGISTRY``.
 
-Families are listed explicitly; a new family module is added here.
+Families are listed explicitly; a new family module is added here. To find every part of one
+op (declaration, gradient rule, kernel on each backend): ``python -m minimx.ops.locate NAME``.
 """
 from . import (contrib, conv, elemwise, indexing, init, linalg, linalg_la, nn, norm, optim, pool,
                random, reduce, rnn, sequence, shape, sort, view, vision)

@@ -425,4 +425,4 @@ Cast = OpDef("Cast", params=(Param("dtype", DType, doc="the output type"),), sha
              # passes the head gradient back; tests/test_grads_elemwise.py checks Cast by hand
              domain=Domain(dtypes=NUMERIC + ("bool",), grad=False,
                            attrs=[{"dtype": "float64"}, {"dtype": "int32"}]), family="elemwise",
-             grad=G.cast)
+             grad=G.cast, in_place=False)     # its output has another dtype

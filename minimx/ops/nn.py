@@ -74,7 +74,7 @@ Activation = OpDef(
     formula="out = relu | sigmoid | tanh | softrelu = log(1 + e^x) | softsign = x / (1 + |x|)",
     doc="Applies an activation function element by element.",
     domain=Domain(dtypes=FLOATS[1:], away_from=(0.0,), attrs=[{"act_type": a} for a in _ACT_TYPES]),
-    family="nn")
+    family="nn", in_place=True)
 
 _LEAKY_TYPES = ("elu", "gelu", "leaky", "prelu", "rrelu", "selu")
 

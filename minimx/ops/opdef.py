@@ -148,12 +148,17 @@ class OpDef:
         A sentence or two for the docstring.
     family : str
         The family module the op belongs to (set by ``OpDef``'s caller through ``__module__``).
+    in_place : bool, optional
+        The kernel computes each output element from the input elements at the same index, so
+        a graph's memory planner (``symbol/memory_plan.py``) may let its output overwrite an
+        input of the same shape and dtype that dies there. Default: True for the elemwise
+        family, False otherwise; ``tests/test_memory_plan.py`` runs every such kernel aliased.
     """
 
     def __init__(self, name, *, inputs=("data",), params=(), shape, dtype=same_dtype, kernel=None,
                  compute=None, grad=None, aliases=(), mutates=(), random=False, train_aware=False,
                  num_visible=None, work=None, domain=None, formula="", doc="", family=None,
-                 key_var_num_args=None, optional=()):
+                 key_var_num_args=None, optional=(), in_place=None):
         self.name = name
         self.inputs = tuple(inputs)
         self.variadic = bool(self.inputs) and self.inputs[0].startswith("*")
@@ -177,6 +182,7 @@ class OpDef:
         self.family = family
         self.key_var_num_args = key_var_num_args
         self.optional = tuple(optional)
+        self.in_place = family == "elemwise" if in_place is None else bool(in_place)
         for key in (name,) + self.aliases:
             if key in REGISTRY:
                 raise ValueError(f"op {key!r} declared twice")

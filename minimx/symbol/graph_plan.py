@@ -54,7 +54,7 @@ class _Bulk:
 class _Mode:
     """How one kind of call runs: its memory layout and, in training, its backward."""
     __slots__ = ("layout", "grad", "saved", "wanted", "backward_plans", "static", "steps",
-                 "fusion")
+                 "fusion", "keep")
 
     def __init__(self, layout, grad=None, wanted=(), steps=None, fusion=None):
         self.layout, self.grad, self.wanted = layout, grad, wanted
@@ -62,6 +62,7 @@ class _Mode:
         self.saved = grad.saved() if grad is not None else []
         self.backward_plans = {}
         self.static = None       # (slot buffers, engine var) when static_alloc keeps them
+        self.keep = frozenset()  # values that get NDArrays: the heads and what backward reads
 
 
 class CachedOpGrad:
@@ -160,6 +161,7 @@ class GraphPlan:
                 alloc = (self.ctx._backend or self.ctx.backend).alloc
                 steps, fusion = fuse_elementwise(self.steps, self.meta, pinned, alloc)
             mode = self._modes[key] = _Mode(layout, grad, wanted, steps, fusion)
+            mode.keep = frozenset(self.heads) | frozenset(mode.saved)
         return mode
 
     def fusion_report(self, training=False):
@@ -207,8 +209,7 @@ class GraphPlan:
         layout = mode.layout
         slot_of = layout.slot_of if layout is not None else {}
         slots, static_var = self._slots(mode, alloc)
-        keep = set(self.heads)
-        keep.update(mode.saved)
+        keep = mode.keep
         values, calls, writes, seen = [], [], [], set()
         it = iter(arrays)
         for i, st in enumerate(mode.steps):

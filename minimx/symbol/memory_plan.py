@@ -20,18 +20,10 @@ import numpy as np
 
 __all__ = ["plan_memory", "MemoryLayout", "may_run_in_place"]
 
-# Ops whose kernels compute each output element from the input elements at the same index, so
-# the output may overwrite an input (tests/test_memory_plan.py runs each of them aliased).
-_IN_PLACE_FAMILIES = frozenset({"elemwise"})
-_IN_PLACE_OPS = frozenset({"Activation", "relu", "sigmoid", "tanh", "_copy"})
-_NOT_IN_PLACE = frozenset({"Cast"})
-
-
 def may_run_in_place(op):
-    """True if ``op``'s kernel may write its output over an input of the same shape and dtype."""
-    if op.name in _NOT_IN_PLACE:
-        return False
-    return op.family in _IN_PLACE_FAMILIES or op.name in _IN_PLACE_OPS
+    """True if ``op``'s kernel may write its output over an input of the same shape and dtype
+    (the op declares it: ``OpDef.in_place``)."""
+    return getattr(op, "in_place", False)
 
 
 class MemoryLayout:

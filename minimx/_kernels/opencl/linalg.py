@@ -331,24 +331,22 @@ def _diag(ins, outs, attrs, mode):
     return None
 
 
-def linalg_sumlogdiag(ins, outs, attrs):
-    a, out = ins[0], outs[0]
-    if not floats(out.dev, a, out):
-        return NotImplemented
-    nb = _batch(a.shape)
-    launch_1d(out.dev, _k(out.dev, "sumlogdiag", a.dtype), nb, out.buf, _i(out.offset), a.buf,
-              _i(a.offset), _i(a.shape[-1]), _i(nb))
-    return None
+def _per_matrix(name):
+    """A kernel that runs one work item per matrix of the batch (``sumlogdiag``, ``potrf``)."""
+    def kernel(ins, outs, attrs):
+        a, out = ins[0], outs[0]
+        if not floats(out.dev, a, out):
+            return NotImplemented
+        nb = _batch(a.shape)
+        launch_1d(out.dev, _k(out.dev, name, a.dtype), nb, out.buf, _i(out.offset), a.buf,
+                  _i(a.offset), _i(a.shape[-1]), _i(nb))
+        return None
+    kernel.__name__ = f"linalg_{name}"
+    return kernel
 
 
-def linalg_potrf(ins, outs, attrs):
-    a, out = ins[0], outs[0]
-    if not floats(out.dev, a, out):
-        return NotImplemented
-    nb = _batch(a.shape)
-    launch_1d(out.dev, _k(out.dev, "potrf", a.dtype), nb, out.buf, _i(out.offset), a.buf,
-              _i(a.offset), _i(a.shape[-1]), _i(nb))
-    return None
+linalg_sumlogdiag = _per_matrix("sumlogdiag")
+linalg_potrf = _per_matrix("potrf")
 
 
 def linalg_potri(ins, outs, attrs):
