@@ -273,10 +273,10 @@ def _record_blocks(monkeypatch):
     lock = threading.Lock()
     original = gemm.run_blocks
 
-    def recording(fn, n, nthreads):
+    def recording(fn, n, nthreads, *args):
         with lock:
             seen.append((threading.current_thread().name, n, nthreads))
-        return original(fn, n, nthreads)
+        return original(fn, n, nthreads, *args)
     monkeypatch.setattr(gemm, "run_blocks", recording)
     return seen
 
@@ -287,6 +287,43 @@ def test_blas_is_limited_to_one_thread_at_first_use():
     for pool in threadpoolctl.threadpool_info():
         if pool["user_api"] == "blas":
             assert pool["num_threads"] == 1
+
+
+def _blas_count():
+    import threadpoolctl
+    return [p["num_threads"] for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"]
+
+
+def test_overlapping_blas_windows_leave_blas_on_one_thread():
+    # OpenBLAS's thread count is process-wide: two kernels whose raised windows overlap must not
+    # restore each other's value (the second one out would leave BLAS on two threads for good).
+    if not gemm.blas_threads():
+        pytest.skip("numpy's BLAS has no openblas_set_num_threads_local")
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((64, 784)).astype("float32"), \
+        rng.standard_normal((784, 256)).astype("float32")
+    out, inside = np.empty((64, 256), np.float32), []
+    outer_in, inner_in, outer_done = threading.Event(), threading.Event(), threading.Event()
+
+    def inner():                 # enters while `outer` runs, leaves after it
+        inner_in.set()
+        outer_done.wait(10)
+        np.matmul(a, b, out=out)
+        inside.append(_blas_count())
+
+    def outer():
+        outer_in.set()
+        inner_in.wait(10)
+        inside.append(_blas_count())
+
+    t = threading.Thread(target=lambda: outer_in.wait(10) and gemm.blas_call(inner, 2))
+    t.start()
+    gemm.blas_call(outer, 2)
+    outer_done.set()
+    t.join()
+    assert inside == [[2], [2]]      # the inner window keeps its threads after the outer ends
+    assert _blas_count() == [1]      # and the last one out restores one thread
+    np.testing.assert_allclose(out, a @ b, rtol=1e-4, atol=1e-3)
 
 
 @pytest.mark.skipif(mx.current_context().backend.name != "cpu",

@@ -331,7 +331,7 @@ def test_sgld_trajectory_is_the_formula_with_the_seeded_noise():
 
 @pytest.mark.parametrize("name,kwargs,ops", [
     ('sgd', {}, ['multi_sgd_update']),                      # one kernel for the whole group of 3
-    ('sgd', {'momentum': 0.9}, ['sgd_mom_update'] * 3),
+    ('sgd', {'momentum': 0.9}, ['multi_sgd_mom_update']),  # weights and moms in one kernel
     ('sgd', {'momentum': 0.9, 'multi_precision': True}, ['mp_sgd_mom_update'] * 3),
     ('nag', {'momentum': 0.9}, ['nag_mom_update'] * 3),
     ('adam', {}, ['adam_update'] * 3),

@@ -9,11 +9,13 @@ The ``multi_*`` ops take their inputs flat, one group per weight, ``num_weights`
 and return the new weights (``lrs`` and ``wds`` give one value per weight). ``preloaded_*`` ops
 take the learning rates and weight decays as two float32 arrays after the groups instead.
 
-NB: ``multi_sgd_update`` and ``preloaded_multi_sgd_update`` are primitives with a fused kernel.
-The other multi updates write states in place, and which inputs those are depends on
-``num_weights``, while an ``OpDef``'s ``mutates`` is a fixed tuple; so they are composites that
-call the one-weight update of each group (``sgd_mom_update``, ``mp_sgd_update``,
-``mp_sgd_mom_update``), which gives the same values up to rounding and the same engine ordering.
+NB: ``multi_sgd_update``, ``multi_sgd_mom_update`` and ``preloaded_multi_sgd_update`` are
+primitives with a fused kernel: one engine op updates every weight of the group (Gluon's Trainer
+sends groups of ``MXNET_OPTIMIZER_AGGREGATION_SIZE``, default 4). ``multi_sgd_mom_update``'s
+``mutates`` is a function of ``num_weights`` (the moms are inputs 2, 5, 8, ...); in MXNet 1.9.1
+its results equal ``sgd_mom_update``'s per weight bit for bit, and so do minimx's. The mixed-
+precision multi updates are composites that call the one-weight update of each group
+(``mp_sgd_update``, ``mp_sgd_mom_update``): same values, one engine op per weight.
 NB: MXNet 1.9.1 fails on a multi update without ``out=``; minimx returns new arrays.
 """
 import numpy as np
@@ -165,12 +167,17 @@ _MULTI_ATTRS = [{"lrs": (0.1, 0.2), "wds": (0.0, 0.1), "num_weights": 2},
 
 
 def _multi(name, group, params, formula, doc, step=None, dtypes=("float32", "float64", "float16"),
-           extra_attrs=None):
+           extra_attrs=None, mutates=()):
     attrs = [dict(a, **(extra_attrs or {})) for a in _MULTI_ATTRS]
     return OpDef(name, inputs=("*data",), params=params, shape=_multi_shape(group),
                  dtype=_multi_dtype(group), compute=step and _composite(name, group, step),
-                 formula=formula, doc=doc, grad=NO_GRAD, family="optim",
+                 formula=formula, doc=doc, grad=NO_GRAD, family="optim", mutates=mutates,
                  domain=Domain(dtypes=dtypes, make_inputs=_multi_inputs(group), attrs=attrs))
+
+
+def _moms(attrs, n_inputs):
+    """The inputs ``multi_sgd_mom_update`` writes: each group's third array, its momentum."""
+    return tuple(range(2, n_inputs, 3))
 
 
 multi_sgd_update = _multi(
@@ -181,7 +188,7 @@ multi_sgd_mom_update = _multi(
     "multi_sgd_mom_update", "mom", (_LRS, _WDS, _MOMENTUM, _RESCALE, _CLIP, _NUM),
     "sgd_mom_update of each (weight_i, grad_i, mom_i) with lrs[i] and wds[i]",
     "Momentum SGD step of several weights: inputs weight_0, grad_0, mom_0, ...; the moms are "
-    "updated in place.", step="sgd_mom_update", extra_attrs={"momentum": 0.9})
+    "updated in place.", extra_attrs={"momentum": 0.9}, mutates=_moms)
 
 _MP = ("float16", "float32")
 multi_mp_sgd_update = _multi(

@@ -6,8 +6,8 @@ several weights at once); the op's docstring holds the formula.
 """
 import numpy
 
-from ..ndarray import (NDArray, mp_nag_mom_update, mp_sgd_mom_update, mp_sgd_update, multi_sgd_update,
-                       nag_mom_update, norm, sgd_mom_update, sgd_update, signsgd_update, signum_update, zeros)
+from ..ndarray import (NDArray, mp_nag_mom_update, mp_sgd_mom_update, mp_sgd_update, multi_sgd_mom_update,
+                       multi_sgd_update, nag_mom_update, norm, sgd_mom_update, sgd_update, signsgd_update, signum_update, zeros)
 from .optimizer import Optimizer, _aggregation_size, _flatten_list, _mp_state_first, register
 
 __all__ = ["SGD", "ccSGD", "NAG", "Signum", "LARS"]
@@ -96,9 +96,14 @@ class SGD(Optimizer):
             multi_sgd_update(*_flatten_list(zip(weights, grads)), out=weights, num_weights=len(weights),
                              lrs=lrs, wds=wds, **kwargs)
             return
-        # NB: MXNet calls multi_sgd_mom_update / multi_mp_sgd_(mom_)update here. minimx's are composites
-        # (their state count varies) that run the one-weight op and then copy into `out`; calling that
-        # fused op with out=weight does the same arithmetic as one op per weight.
+        if not multi_precision and len(weights) > 1:
+            # One fused kernel updates the whole group and its moms (MXNet's multi_sgd_mom_update).
+            multi_sgd_mom_update(*_flatten_list(zip(weights, grads, states)), out=weights,
+                                 num_weights=len(weights), lrs=lrs, wds=wds, **kwargs)
+            return
+        # NB: MXNet calls multi_mp_sgd_(mom_)update here. minimx's are composites (their state count
+        # varies) that run the one-weight op per weight; calling that op with out=weight does the same
+        # arithmetic.
         for weight, grad, state, lr, wd in zip(weights, grads, states, lrs, wds):
             _sgd_one(weight, grad, state, lr, wd, multi_precision, kwargs, self.lazy_update)
 

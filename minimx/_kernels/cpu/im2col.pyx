@@ -263,7 +263,8 @@ def _by_samples(n_batch, per_sample, threads, fn):
     enough samples (single-threaded BLAS each), else one caller with ``threads`` for the GEMMs;
     each call is cut into chunks of at most ``CHUNK_ELEMS`` column elements inside ``fn``."""
     if n_batch >= threads > 1:
-        gemm.run_blocks(lambda lo, hi: fn(lo, hi, 1), n_batch, threads)
+        # Python threads (not OpenBLAS's): im2col and the copies run in parallel too.
+        gemm.run_blocks(lambda lo, hi: fn(lo, hi, 1), n_batch, threads, blas=False)
     else:
         fn(0, n_batch, threads)
 
@@ -302,7 +303,7 @@ def convolution(ins, outs, attrs):
     bias = None if attrs["no_bias"] else ins[2].reshape(groups, fg, 1)
     geom = make_geom(data.shape[1:], kernel, stride, pad, dilate)
     flat = data.reshape(-1)
-    threads = gemm.threads_for(out.size * kg, n_batch * groups * fg)
+    threads = gemm.threads_for(out.size * kg, n_batch * groups * fg, gemm.MIN_SPLIT_FLOPS)
 
     def run(lo, hi, nthreads):
         for a, b in _chunks(lo, hi, K * L):
@@ -351,7 +352,7 @@ def _transposed(data, weight, out, kernel, stride, dilate, pad, groups, bias):
     K, L = col_shape(out.shape[1:], kernel, stride, pad, dilate)
     geom = make_geom(out.shape[1:], kernel, stride, pad, dilate)
     flat = out.reshape(-1)
-    threads = gemm.threads_for(data.size * rows, n_batch * groups * rows)
+    threads = gemm.threads_for(data.size * rows, n_batch * groups * rows, gemm.MIN_SPLIT_FLOPS)
 
     def run(lo, hi, nthreads):
         for a, b in _chunks(lo, hi, K * L):
@@ -386,7 +387,7 @@ def backward_convolution_weight(ins, outs, attrs):
     og = ograd.reshape(n_batch, groups, fg, L)
     geom = make_geom(data.shape[1:], kernel, stride, pad, dilate)
     flat = data.reshape(-1)
-    threads = gemm.threads_for(ograd.size * kg, n_batch * groups * fg)
+    threads = gemm.threads_for(ograd.size * kg, n_batch * groups * fg, gemm.MIN_SPLIT_FLOPS)
     partials = []
     # The block of sample 0 sums straight into dw; the others into per-thread scratch (a fresh
     # array of a deep layer's weight size per call would cost page faults every step).

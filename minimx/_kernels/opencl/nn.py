@@ -172,3 +172,16 @@ KERNELS = {"softmax": _softmax(False), "log_softmax": _softmax(True),
            "_backward_log_softmax": _softmax_backward(True),
            "Activation": activation}
 KERNELS.update({name: _update(name) for name in _UPDATES})
+
+
+def multi_sgd_mom_update(ins, outs, attrs):
+    """``sgd_mom_update``'s kernel launched once per (weight, grad, mom) group, in one engine op."""
+    one = KERNELS["sgd_mom_update"]
+    if not floats(outs[0].dev, *ins, *outs) or len({x.dtype for x in ins}) != 1:
+        return NotImplemented
+    for i, out in enumerate(outs):
+        one(ins[3 * i:3 * i + 3], (out,), dict(attrs, lr=attrs["lrs"][i], wd=attrs["wds"][i]))
+    return None
+
+
+KERNELS["multi_sgd_mom_update"] = multi_sgd_mom_update

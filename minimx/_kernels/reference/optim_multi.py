@@ -9,7 +9,7 @@ its order of operations only: ``weight + (-lr * wd * weight - lr * clip(rescale_
 """
 import numpy as np
 
-from .optim import clip, hyper
+from .optim import clip, hyper, sgd_mom_update
 
 __all__ = ["KERNELS", "multi_sgd_weight"]
 
@@ -32,6 +32,14 @@ def multi_sgd_update(ins, outs, attrs):
     for i, out in enumerate(outs):
         lr, wd = t(np.float32(attrs["lrs"][i])), t(np.float32(attrs["wds"][i]))
         out[...] = multi_sgd_weight(ins[2 * i], ins[2 * i + 1], lr, wd, rescale, bound)
+
+
+def multi_sgd_mom_update(ins, outs, attrs):
+    """``sgd_mom_update`` of each (weight_i, grad_i, mom_i) with ``lrs[i]`` and ``wds[i]``: MXNet
+    1.9.1's MultiSGDMomKernel gives the one-weight op's values bit for bit."""
+    for i, out in enumerate(outs):
+        one = dict(attrs, lr=attrs["lrs"][i], wd=attrs["wds"][i])
+        sgd_mom_update(ins[3 * i:3 * i + 3], (out,), one)
 
 
 def preloaded_multi_sgd_update(ins, outs, attrs):
@@ -96,6 +104,7 @@ def multi_lars(ins, outs, attrs):
 
 KERNELS = {
     "multi_sgd_update": multi_sgd_update,
+    "multi_sgd_mom_update": multi_sgd_mom_update,
     "preloaded_multi_sgd_update": preloaded_multi_sgd_update,
     "all_finite": all_finite,
     "multi_all_finite": multi_all_finite,
