@@ -2,8 +2,9 @@
 
     python bench/ab_train.py train_mlp [--steps 100]
 
-Builds the workload twice (``workloads_train.py``: imperative, then hybridized), then alternates one
-step of each ``--steps`` times and prints the best, 25th percentile and median wall time of each.
+Builds the workload three times (``workloads_train.py``: imperative; hybridized, net and loss; the
+net only hybridized), then alternates one step of each ``--steps`` times and prints the best, 25th
+percentile and median wall time of each, and the speed-ups.
 On a busy machine this is steadier than comparing two separate processes: both see the same noise.
 """
 import argparse
@@ -27,8 +28,9 @@ def main():
     import workloads_train
     build = getattr(workloads_train, args.workload + "_mx")
     runs = {}
-    for label, flag in (("imperative", "0"), ("hybridized", "1")):
-        os.environ["BENCH_HYBRIDIZE"] = flag
+    for label, flag, loss in (("imperative", "0", "1"), ("hybridized", "1", "1"),
+                              ("net only", "1", "0")):
+        os.environ["BENCH_HYBRIDIZE"], os.environ["BENCH_HYBRIDIZE_LOSS"] = flag, loss
         runs[label] = build(mx, np)
     times = {label: [] for label in runs}
     for fn in runs.values():
@@ -43,8 +45,10 @@ def main():
         ts.sort()
         print(f"{label:>10}: best {ts[0] * 1e3:.2f} ms, q25 {ts[len(ts) // 4] * 1e3:.2f} ms, "
               f"median {ts[len(ts) // 2] * 1e3:.2f} ms")
-    best = {k: v[0] for k, v in times.items()}
-    print(f"hybridized speed-up (best): {best['imperative'] / best['hybridized']:.2f}")
+    for stat, at in (("best", 0), ("q25", args.steps // 4), ("median", args.steps // 2)):
+        t = {k: v[at] for k, v in times.items()}
+        print(f"hybridized speed-up ({stat}): {t['imperative'] / t['hybridized']:.2f} "
+              f"(net only: {t['imperative'] / t['net only']:.2f})")
 
 
 if __name__ == "__main__":

@@ -2,8 +2,8 @@
 
     python bench/step_phases.py [--steps 300]
 
-Builds the MLP workload of ``workloads_train.py`` imperative and hybridized (twice each,
-alternating), waits for the engine after each phase and prints each phase's 20th-percentile time.
+Builds the MLP workload of ``workloads_train.py`` imperative and hybridized (net and loss; twice
+each, alternating), waits for the engine after each phase and prints each phase's 20th-percentile time.
 Waiting after each phase removes the overlap between phases, so the sum is a little above a
 normal step's time; what it shows is which phase a change should target.
 """
@@ -32,6 +32,8 @@ def main():
         net = W._mlp_net(mx)
         W._prepare_mx(mx, np, net, x)
         loss_fn = mx.gluon.loss.SoftmaxCrossEntropyLoss()
+        if hybrid:
+            loss_fn.hybridize()
         trainer = mx.gluon.Trainer(net.collect_params(), "sgd",
                                    {"learning_rate": W.LR, "momentum": W.MOMENTUM})
         phases = {"forward+loss": [], "backward": [], "trainer.step": []}

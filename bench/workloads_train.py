@@ -1,8 +1,9 @@
 """Training workloads: Gluon training steps, written once against the MXNet API (and in PyTorch).
 
 Each builder takes the module ``mx`` (minimx or real MXNet) and returns a callable that runs one
-step and waits for it. ``BENCH_HYBRIDIZE=1`` in the run's environment hybridizes the network first,
-so one builder gives the imperative and the hybridized runs of both minimx and MXNet.
+step and waits for it. ``BENCH_HYBRIDIZE=1`` in the run's environment hybridizes the network (and
+the training steps' loss, a HybridBlock too, unless ``BENCH_HYBRIDIZE_LOSS=0``) first, so one
+builder gives the imperative and the hybridized runs of both minimx and MXNet.
 
 - ``train_mlp``: MLP 784-256-256-10 (relu), batch 64: forward, SoftmaxCrossEntropyLoss, backward,
   ``trainer.step`` (SGD, learning rate 0.05, momentum 0.9).
@@ -77,6 +78,8 @@ def _train_step_mx(mx, np, net, batch, shape, result):
     x, y = mx.nd.array(x), mx.nd.array(y)
     _prepare_mx(mx, np, net, x)
     loss_fn = mx.gluon.loss.SoftmaxCrossEntropyLoss()
+    if _hybridize() and os.environ.get("BENCH_HYBRIDIZE_LOSS", "1") == "1":
+        loss_fn.hybridize()       # the loss is a HybridBlock too (BENCH_HYBRIDIZE_LOSS=0: net only)
     trainer = mx.gluon.Trainer(net.collect_params(), "sgd",
                                {"learning_rate": LR, "momentum": MOMENTUM})
 

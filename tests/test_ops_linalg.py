@@ -273,10 +273,10 @@ def _record_blocks(monkeypatch):
     lock = threading.Lock()
     original = gemm.run_blocks
 
-    def recording(fn, n, nthreads, *args):
+    def recording(fn, n, nthreads, *args, **kwargs):
         with lock:
             seen.append((threading.current_thread().name, n, nthreads))
-        return original(fn, n, nthreads, *args)
+        return original(fn, n, nthreads, *args, **kwargs)
     monkeypatch.setattr(gemm, "run_blocks", recording)
     return seen
 
@@ -294,11 +294,21 @@ def _blas_count():
     return [p["num_threads"] for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"]
 
 
+def _known_lane(name, seconds_per_flop):
+    """A blas_threads lane whose one-thread baseline is already measured."""
+    from minimx._kernels.cpu import blas_threads
+    st = blas_threads.lane_state(name)
+    st.single, st.until, st.fails = seconds_per_flop, 0.0, 0
+    return st
+
+
 def test_overlapping_blas_windows_leave_blas_on_one_thread():
     # OpenBLAS's thread count is process-wide: two kernels whose raised windows overlap must not
     # restore each other's value (the second one out would leave BLAS on two threads for good).
+    from minimx._kernels.cpu.blas_threads import blas_call
     if not gemm.blas_threads():
         pytest.skip("numpy's BLAS has no openblas_set_num_threads_local")
+    _known_lane("test-overlap", 1.0)          # a baseline no call can lose against
     rng = np.random.default_rng(0)
     a, b = rng.standard_normal((64, 784)).astype("float32"), \
         rng.standard_normal((784, 256)).astype("float32")
@@ -316,14 +326,34 @@ def test_overlapping_blas_windows_leave_blas_on_one_thread():
         inner_in.wait(10)
         inside.append(_blas_count())
 
-    t = threading.Thread(target=lambda: outer_in.wait(10) and gemm.blas_call(inner, 2))
+    t = threading.Thread(
+        target=lambda: outer_in.wait(10) and blas_call(inner, 2, 1, "test-overlap"))
     t.start()
-    gemm.blas_call(outer, 2)
+    blas_call(outer, 2, 1, "test-overlap")
     outer_done.set()
     t.join()
     assert inside == [[2], [2]]      # the inner window keeps its threads after the outer ends
     assert _blas_count() == [1]      # and the last one out restores one thread
     np.testing.assert_allclose(out, a @ b, rtol=1e-4, atol=1e-3)
+
+
+def test_threaded_blas_backs_off_when_it_loses():
+    # On a machine where another process holds a core, OpenBLAS's threads are ~100x slower than
+    # one thread; a threaded call slower than twice the one-thread estimate turns threading off.
+    from minimx._kernels.cpu.blas_threads import blas_call
+    if not gemm.blas_threads():
+        pytest.skip("numpy's BLAS has no openblas_set_num_threads_local")
+    st = _known_lane("test-backoff", 1e-18)   # so fast a baseline that any threaded call loses
+    seen = []
+    blas_call(lambda: seen.append(_blas_count()), 2, 1000, "test-backoff")
+    assert seen == [[2]] and st.lost == 1 and st.until > 0
+    blas_call(lambda: seen.append(_blas_count()), 2, 1000, "test-backoff")
+    assert seen[1] == [1]                     # backed off: one thread, and a fresh baseline
+    assert st.single > 1e-18 and st.threaded == 1
+    st = _known_lane("test-wins", 1.0)        # a call that wins keeps threading on
+    blas_call(lambda: None, 2, 1000, "test-wins")
+    blas_call(lambda: seen.append(_blas_count()), 2, 1000, "test-wins")
+    assert seen[2] == [2] and st.lost == 0 and st.threaded == 2
 
 
 @pytest.mark.skipif(mx.current_context().backend.name != "cpu",

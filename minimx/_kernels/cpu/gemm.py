@@ -15,13 +15,11 @@ user runs in the same process) and hands threads out itself, under the one threa
 (``minimx/threads.py``): ``kernel_threads()`` says how many cores this op may use now (all of them
 when it runs alone, one when every core already has an op). Then:
 
-1. **OpenBLAS's own threads**, where numpy's OpenBLAS has ``openblas_set_num_threads_local``
-   (OpenBLAS >= 0.3.27: it sets the count and returns the previous one): the kernel raises the
-   count, makes one ``np.matmul`` call and lowers it again. OpenBLAS's parked workers pick the
-   blocks up within microseconds, so even an MLP's 64x784x256 product runs 1.8x faster on two
-   cores. NB: the count is process-wide, so ``blas_call`` counts the kernels inside their raised
-   window and only the last one out sets it back to 1 (two overlapping calls must not "restore"
-   each other's value and leave BLAS threaded for good).
+1. **OpenBLAS's own threads** (``blas_threads.py``), where numpy's OpenBLAS lets a kernel raise
+   its thread count: one ``np.matmul`` call with that many threads. OpenBLAS's parked workers
+   pick the blocks up within microseconds (an MLP's 64x784x256 product runs 1.8x faster on two
+   cores), and ``blas_threads.blas_call`` turns this off for a while when another process holds
+   a core (then OpenBLAS's threads are 100x slower than one thread).
 2. **Otherwise, a row split**: the product is cut by rows of the output into that many blocks;
    each block is ``np.matmul(a[rows], b, out=out[rows])``, written straight into its slice of
    ``outs[0]`` (row slices of C-contiguous arrays are C-contiguous, and transposed operands are
@@ -30,7 +28,6 @@ when it runs alone, one when every core already has an op). Then:
    ``matmul``, so they truly run in parallel, but a Python thread hand-off costs tens of
    microseconds, so only products above ``MIN_SPLIT_FLOPS`` are split.
 """
-import ctypes
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -39,10 +36,10 @@ import numpy as np
 import threadpoolctl
 
 from ...threads import budget, kernel_threads
+from . import blas_threads as _blas
 from ..reference.linalg import batch_operands, dot_operands, fc_operands, gemm_operands
 
-__all__ = ["KERNELS", "limit_blas", "run_blocks", "matmul", "threads_for", "blas_threads",
-           "blas_call"]
+__all__ = ["KERNELS", "limit_blas", "run_blocks", "matmul", "threads_for", "blas_threads"]
 
 # Below this many multiply-adds per thread a Python row split does not pay: the handoff and the
 # thinner row blocks cost more than the second core gives back.
@@ -56,7 +53,7 @@ _blas_limited = False
 _pool = None
 
 
-_set_local = None     # OpenBLAS's openblas_set_num_threads_local, where numpy's BLAS has it
+_set_local = None     # blas_threads.find_setter(): raising the count is possible
 
 
 def limit_blas():
@@ -66,28 +63,12 @@ def limit_blas():
         with _state:
             if not _blas_limited:
                 threadpoolctl.threadpool_limits(1, user_api="blas")
-                if os.environ.get("MINIMX_BLAS_THREADS", "1") != "0":
-                    _set_local = _find_set_local()
+                _set_local = _blas.find_setter()
                 _blas_limited = True
 
 
-def _find_set_local():
-    """``openblas_set_num_threads_local`` of numpy's OpenBLAS, or None (older OpenBLAS, MKL, ...)."""
-    for lib in threadpoolctl.ThreadpoolController().select(internal_api="openblas").lib_controllers:
-        try:
-            dll = ctypes.CDLL(lib.filepath)
-        except OSError:
-            continue
-        for name in ("openblas_set_num_threads_local", lib.prefix + "_set_num_threads_local"):
-            fn = getattr(dll, name, None)
-            if fn is not None:
-                fn.argtypes, fn.restype = [ctypes.c_int], ctypes.c_int
-                return fn
-    return None
-
-
 def blas_threads():
-    """True when GEMMs thread inside OpenBLAS (``blas_call``), False for the row split."""
+    """True when GEMMs thread inside OpenBLAS (``blas_threads.py``), False for the row split."""
     limit_blas()
     return _set_local is not None
 
@@ -103,9 +84,8 @@ def _executor():
 
 
 def _forget_pool_in_child():
-    global _pool, _state, _raised
+    global _pool, _state
     _pool, _state = None, threading.Lock()   # a forked child has none of the pool's threads
-    _raised = 0                              # nor its kernels (the engine drains before a fork)
 
 
 if hasattr(os, "register_at_fork"):
@@ -124,29 +104,11 @@ def threads_for(flops, parts, unit=None):
     return max(1, n)
 
 
-_raised = 0       # kernels inside a raised-count window (under _state)
-
-
-def blas_call(fn, nthreads):
-    """``fn()`` with OpenBLAS using up to ``nthreads`` threads (see the module docstring)."""
-    global _raised
-    with _state:
-        _raised += 1
-        _set_local(nthreads)
-    try:
-        fn()
-    finally:
-        with _state:
-            _raised -= 1
-            if _raised == 0:
-                _set_local(1)
-
-
-def run_blocks(fn, n, nthreads, blas=True):
+def run_blocks(fn, n, nthreads, blas=True, flops=0):
     """Call ``fn(start, stop)`` over ``range(n)`` cut into ``nthreads`` blocks, concurrently.
 
-    With OpenBLAS's thread count at hand (and ``blas``: ``fn``'s work is mostly its BLAS calls),
-    one call ``fn(0, n)`` whose BLAS calls use ``nthreads`` threads. Otherwise the calling thread runs
+    With OpenBLAS's thread count at hand (and ``blas``: ``fn``'s work is mostly its BLAS calls, of
+    about ``flops`` multiply-adds), one call ``fn(0, n)`` whose BLAS calls use ``nthreads`` threads. Otherwise the calling thread runs
     the first block itself and the others go to the private pool. Returns when every block has
     finished (re-raising the first error of any block).
     """
@@ -154,7 +116,7 @@ def run_blocks(fn, n, nthreads, blas=True):
         fn(0, n)
         return
     if blas and _set_local is not None:
-        blas_call(lambda: fn(0, n), nthreads)
+        _blas.blas_call(lambda: fn(0, n), nthreads, flops)
         return
     nthreads = min(nthreads, n)
     bounds = [n * i // nthreads for i in range(nthreads + 1)]
@@ -179,7 +141,7 @@ def matmul(a, b, out, nthreads=None):
 
     def block(lo, hi):
         np.matmul(a[lo:hi], b, out=out[lo:hi])
-    run_blocks(block, m, nthreads)
+    run_blocks(block, m, nthreads, flops=m * n * k)
 
 
 # -- kernels -------------------------------------------------------------------------------------
@@ -208,13 +170,13 @@ def _batched(a, b, out, after=None):
             np.matmul(a[lo:hi], b[lo:hi], out=out[lo:hi])
             if after is not None:
                 after(out[lo:hi], (slice(lo, hi),))
-        run_blocks(block, batch, nthreads, blas)
+        run_blocks(block, batch, nthreads, blas, batch * m * n * k)
     else:
         def block(lo, hi):
             np.matmul(a[:, lo:hi], b, out=out[:, lo:hi])
             if after is not None:
                 after(out[:, lo:hi], (slice(None), slice(lo, hi)))
-        run_blocks(block, m, nthreads)
+        run_blocks(block, m, nthreads, flops=batch * m * n * k)
 
 
 def linalg_gemm2(ins, outs, attrs):
@@ -268,7 +230,7 @@ def fully_connected(ins, outs, attrs):
         np.matmul(x[lo:hi], wt, out=out[lo:hi])
         if bias is not None:
             out[lo:hi] += bias      # while the block is still in cache
-    run_blocks(block, m, threads_for(m * n * k, m))
+    run_blocks(block, m, threads_for(m * n * k, m), flops=m * n * k)
 
 
 KERNELS = {

@@ -4,12 +4,13 @@ A recurrent layer is a chain of small products (batch x hidden by hidden x gates
 Left to itself, BLAS starts a thread per core for each of them and spends longer handing the work
 around than computing (50x slower on a busy two-core machine), and fights the engine's workers for
 the cores. So ``gemm.limit_blas()`` pins BLAS to one thread, as for every GEMM kernel of this
-backend. Where OpenBLAS lets ``gemm.blas_call`` raise the count for one kernel, the layer asks the
-thread budget for as many threads as one step's product can use (``gemm.threads_for``): with the
+backend. Where OpenBLAS lets ``blas_threads.blas_call`` raise the count for one kernel, the layer
+asks the thread budget for as many threads as one step's product can use (``gemm.threads_for``): with the
 engine idle, the 2x256 LSTM's 32x256x1024 products run on both cores of a two-core machine.
 """
 from ..reference.rnn import KERNELS as _REFERENCE
-from .gemm import blas_call, blas_threads, limit_blas, threads_for
+from .blas_threads import blas_call
+from .gemm import blas_threads, limit_blas, threads_for
 
 __all__ = ["KERNELS"]
 
@@ -21,7 +22,8 @@ def _budgeted_blas(kernel):
         batch = x.shape[1] if x.ndim == 3 else 1
         nthreads = threads_for(batch * wh.size, batch) if blas_threads() else 1
         if nthreads > 1:
-            blas_call(lambda: kernel(ins, outs, attrs), nthreads)
+            flops = x.shape[0] * batch * wh.size      # the recurrent products: what threads help
+            blas_call(lambda: kernel(ins, outs, attrs), nthreads, flops, "rnn")
         else:
             kernel(ins, outs, attrs)
     run.__name__ = run.__qualname__ = kernel.__name__
