@@ -12,13 +12,17 @@ __all__ = ["budget", "kernel_threads", "set_kernel_threads"]
 
 
 class _Budget:
-    __slots__ = ("total", "kernel_cap", "demand")
+    __slots__ = ("total", "kernel_cap", "demand", "waiting")
 
     def __init__(self):
         self.total = config.num_threads()
         # OMP_NUM_THREADS (or OPENBLAS_NUM_THREADS) caps one kernel's threads, as it caps BLAS.
         self.kernel_cap = min(self.total, config.kernel_threads_cap() or self.total)
         self.demand = 0    # written by the engine under its lock; read here without one (a hint)
+        # Threads asleep in an engine wait (wait_to_read, waitall), written by the engine under its
+        # lock. While none waits, the thread that pushes ops (the main thread) is running Python
+        # on a core of its own: kernels whose threads must all run at once (OpenBLAS's) ask.
+        self.waiting = 0
 
 
 budget = _Budget()

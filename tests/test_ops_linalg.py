@@ -302,12 +302,13 @@ def _known_lane(name, seconds_per_flop):
     return st
 
 
-def test_overlapping_blas_windows_leave_blas_on_one_thread():
+def test_overlapping_blas_windows_leave_blas_on_one_thread(monkeypatch):
     # OpenBLAS's thread count is process-wide: two kernels whose raised windows overlap must not
     # restore each other's value (the second one out would leave BLAS on two threads for good).
     from minimx._kernels.cpu.blas_threads import blas_call
     if not gemm.blas_threads():
         pytest.skip("numpy's BLAS has no openblas_set_num_threads_local")
+    monkeypatch.setattr(budget, "waiting", 1)     # as if the main thread slept in a wait
     _known_lane("test-overlap", 1.0)          # a baseline no call can lose against
     rng = np.random.default_rng(0)
     a, b = rng.standard_normal((64, 784)).astype("float32"), \
@@ -354,6 +355,34 @@ def test_threaded_blas_backs_off_when_it_loses():
     blas_call(lambda: None, 2, 1000, "test-wins")
     blas_call(lambda: seen.append(_blas_count()), 2, 1000, "test-wins")
     assert seen[2] == [2] and st.lost == 0 and st.threaded == 2
+
+
+def test_engine_worker_threads_blas_only_while_the_pusher_waits():
+    # The main thread running Python next to a 2-thread GEMM makes three threads on two cores:
+    # OpenBLAS's threads then stall. A worker raises the count only while a thread waits.
+    from minimx._kernels.cpu.blas_threads import blas_call
+    if not gemm.blas_threads():
+        pytest.skip("numpy's BLAS has no openblas_set_num_threads_local")
+    _known_lane("test-pusher", 1.0)
+    seen = []
+
+    def worker():
+        blas_call(lambda: seen.append(_blas_count()), 2, 1000, "test-pusher")
+    t = threading.Thread(target=worker)
+    t.start()
+    t.join()
+    assert seen == [[1]]          # nobody waits: the main thread is busy (here: in join)
+    old = engine.get_engine().name
+    engine.set_engine("threaded")
+    try:
+        x = mx.nd.ones((1, 1))
+        gate = threading.Event()
+        engine.get_engine().push(lambda: (gate.wait(10), worker()), (), (x._chunk,), None, "gemm")
+        threading.Timer(0.2, gate.set).start()
+        x.wait_to_read()          # the main thread sleeps in an engine wait meanwhile
+    finally:
+        engine.set_engine(old)
+    assert seen == [[1], [2]]
 
 
 @pytest.mark.skipif(mx.current_context().backend.name != "cpu",

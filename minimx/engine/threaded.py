@@ -293,7 +293,13 @@ class ThreadedEngine:
                     budget.demand += 1
             if opr.wait == 0:
                 self._queue_for(None).put(opr)
-            done.wait()
+            with self._lock:
+                budget.waiting += 1
+            try:
+                done.wait()
+            finally:
+                with self._lock:
+                    budget.waiting -= 1
         if SYNCS:
             sync(var)
         check_vars((var,))
@@ -313,10 +319,12 @@ class ThreadedEngine:
         """Sleep until pending reaches 0 (lock held). Ctrl-C interrupts the sleep: the
         KeyboardInterrupt propagates and the engine stays consistent (its ops run on)."""
         self._waiting_all += 1
+        budget.waiting += 1
         try:
             self._all_done.wait()
         finally:
             self._waiting_all -= 1
+            budget.waiting -= 1
 
     def shutdown(self):
         """Finish queued work and stop the workers (used when switching engines)."""
@@ -360,7 +368,7 @@ class ThreadedEngine:
     def fresh_copy(self):
         """The engine a forked child uses instead of this one: no threads, no queued ops, an
         unlocked lock (the child's copy of this one is held, and its workers do not exist)."""
-        budget.demand = 0
+        budget.demand = budget.waiting = 0
         eng = ThreadedEngine(self.cpu_workers, self.max_inflight)
         eng.profiling = self.profiling
         return eng

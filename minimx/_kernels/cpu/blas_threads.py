@@ -11,14 +11,18 @@ Two hazards, two rules:
 1. **The count is process-wide.** Two kernels whose raised windows overlap must not "restore"
    each other's value (the one that entered second would leave BLAS threaded for good), so the
    kernels inside a window are counted and only the last one out sets the count back to 1.
-2. **A busy machine.** When another process holds a core, OpenBLAS's threads wait for each other
+2. **A busy core.** When another thread or process holds a core, OpenBLAS's threads wait for each other
    at every block of the product, and a waiting thread keeps its core: the 64x784x256 product
    took 32-48 ms instead of 0.3 ms next to one busy-looping process on two cores, 100x slower.
    So each kind of caller (a ``lane``: "gemm", "rnn") keeps the seconds per multiply-add of its
    one-thread calls, and a threaded call slower than twice that turns threading off for that
    lane for a while (2 s, doubling up to 120 s while it keeps losing; one-thread calls in the
    meantime refresh the baseline). The first call of a lane runs on one thread to measure it.
-   On a busy machine this costs one slow call per back-off period.
+   On a busy machine this costs one slow call per back-off period. The commonest such thread is
+   our own: the main thread runs Python (pushing the next ops) while an engine worker runs the
+   GEMM. So a worker only raises the count while some thread sleeps in an engine wait
+   (``budget.waiting``, kept by the engine); a kernel on the main thread (the naive engine, a
+   direct call) is that thread.
 
 ``MINIMX_BLAS_THREADS=0`` turns the whole mechanism off (every GEMM on one thread).
 """
@@ -28,6 +32,8 @@ import threading
 import time
 
 import threadpoolctl
+
+from ...threads import budget
 
 __all__ = ["find_setter", "blas_call", "lane_state"]
 
@@ -39,6 +45,7 @@ _lock = threading.Lock()
 _setter = None
 _raised = 0             # kernels inside a raised window (under _lock)
 _lanes = {}
+_MAIN = threading.main_thread()
 
 
 class _Lane:
@@ -89,7 +96,9 @@ def blas_call(fn, nthreads, flops, lane="gemm"):
     setter = find_setter()
     st = lane_state(lane)
     start = time.perf_counter()
-    if setter is None or nthreads <= 1 or st.single is None or start < st.until:
+    pusher_idle = budget.waiting > 0 or threading.current_thread() is _MAIN
+    if setter is None or nthreads <= 1 or st.single is None or start < st.until or \
+            not pusher_idle:
         fn()
         per = (time.perf_counter() - start) / max(flops, 1)
         st.single = per if st.single is None else (1 - _ALPHA) * st.single + _ALPHA * per
