@@ -22,6 +22,8 @@ MINIMX_BACKEND             ``cpu`` (Cython) or ``reference`` (numpy) for      cp
                            ``mx.cpu()``
 MINIMX_OPENCL_DEVICE       OpenCL device used for ``mx.gpu()``: platform or   (GPUs only)
                            device name, or an index
+MINIMX_CPU_FUSION          ``0`` turns off elementwise fusion of hybridized   1
+                           graphs on the CPU (for A/B comparisons)
 MXNET_HOME                 where datasets are kept (``$MXNET_HOME/datasets``) ``~/.mxnet``
 MXNET_GLUON_REPO           the base URL datasets are downloaded from          MXNet's repository
 ========================== ================================================ =================
@@ -29,7 +31,7 @@ MXNET_GLUON_REPO           the base URL datasets are downloaded from          MX
 import os
 
 __all__ = ["optimizer_aggregation_size", "kernel_threads_cap", "engine_type", "cpu_worker_nthreads", "max_inflight", "inline_limit", "num_threads",
-           "cpu_backend", "opencl_device", "update_on_kvstore", "data_dir", "gluon_repo"]
+           "cpu_backend", "cpu_fusion", "opencl_device", "update_on_kvstore", "data_dir", "gluon_repo"]
 
 
 def _get(name, mxnet_name=None, default=None):
@@ -84,6 +86,11 @@ def update_on_kvstore():
 
 def cpu_backend():
     return _get("MINIMX_BACKEND", default="cpu")
+
+
+def cpu_fusion():
+    """Whether hybridized graphs on the CPU fuse elementwise groups (``MINIMX_CPU_FUSION``)."""
+    return _get("MINIMX_CPU_FUSION", default="1") != "0"
 
 
 def opencl_device():

@@ -1,10 +1,14 @@
 """Elementwise fusion: a group of elementwise nodes of a planned graph becomes ONE kernel.
 
-On a backend that compiles kernels at run time (OpenCL), ``relu(x * 2 + 1) * sigmoid(y) - 0.5``
-need not run as five kernels that each read and write device memory: ``fuse_elementwise``
-finds the groups of elementwise steps (unary math, same-shape binary ops, scalar ops,
-``Activation`` relu/sigmoid/tanh/softrelu/softsign) and replaces each by one step calling
-``_kernels/opencl/fused.py``'s generated kernel.
+``relu(x * 2 + 1) * sigmoid(y) - 0.5`` need not run as five kernels that each read and write
+memory: ``fuse_elementwise`` finds the groups of elementwise steps (unary math, same-shape binary
+ops, scalar ops, ``Activation`` relu/sigmoid/tanh/softrelu/softsign) and replaces each by one step
+running the whole group in one pass:
+
+- on OpenCL, a kernel generated from C expressions (``_kernels/opencl/fused.py``);
+- on the CPU, a program for the register machine of ``_kernels/cpu/fused.pyx``, built by
+  ``fusion_cpu.py`` (each step becomes the interpreter ops that compute what its own CPU kernel
+  computes, so fused and unfused plans give the same bits).
 
 A node joins the group of its consumers when
 
@@ -18,7 +22,7 @@ The group's last node (its *root*) keeps its place and its outputs; the others b
 """
 import numpy as np
 
-__all__ = ["FUSED_AWAY", "FusedOp", "fuse_elementwise", "elementwise_expr"]
+__all__ = ["FUSED_AWAY", "FusedOp", "fuse_elementwise", "elementwise_expr", "fusible_step"]
 
 FUSED_AWAY = "fused-away"    # the step of a node computed inside a later fused step
 
@@ -29,6 +33,10 @@ class FusedOp:
     needs_extra_attrs = train_aware = random = False
     mutates = ()
     family = "fused"
+    in_place = False    # memory planning: may the output overwrite an input (set per step)
+
+    def __init__(self, in_place=False):
+        self.in_place = in_place
 
 
 FUSED_OP = FusedOp()
@@ -41,19 +49,31 @@ def _tables():
     return unary, binary, elemwise._SCALAR, nn._ACT
 
 
-def elementwise_expr(st, meta):
-    """``(C expression, operand count, scalar or None, reflected)`` for a fusible step, else None.
-
-    ``meta``: the plan's (shape, dtype) per node output. Fusible: one output of float32/float64,
-    every input of that same shape and dtype, no extra attributes, nothing mutated.
-    """
+def _elementwise_ok(st, meta):
+    """One output of float32/float64, every input of that same shape and dtype, no extra
+    attributes, nothing mutated (``meta``: the plan's (shape, dtype) per node output)."""
     if st is None or st is FUSED_AWAY or len(st.outs) != 1 or st.mutated or \
             st.op.needs_extra_attrs:
-        return None
+        return False
     shape, dtype = st.outs[0]
     if np.dtype(dtype) not in (np.float32, np.float64):
-        return None
-    if any(meta[k][j] != (shape, dtype) for k, j in st.refs):
+        return False
+    return all(meta[k][j] == (shape, dtype) for k, j in st.refs)
+
+
+def fusible_step(st, meta, target):
+    """True if step ``st`` may join a fused group on ``target`` ("opencl" or "cpu")."""
+    if target == "cpu":
+        from .fusion_cpu import cpu_recipe
+        return _elementwise_ok(st, meta) and cpu_recipe(st) is not None
+    return elementwise_expr(st, meta) is not None
+
+
+def elementwise_expr(st, meta):
+    """``(C expression, operand count, scalar or None, reflected)`` for a step fusible on
+    OpenCL, else None (see ``_elementwise_ok``). ``elemwise_add``/``elemwise_mul``... run the
+    ``broadcast_*`` kernels, so their same-shape form fuses as a binary op."""
+    if not _elementwise_ok(st, meta):
         return None
     unary, binary, scalar, act = _tables()
     name, n = st.op.kernel, len(st.refs)
@@ -87,14 +107,14 @@ class _FusedCall:
         return None
 
 
-def _groups(steps, meta, pinned):
+def _groups(steps, meta, pinned, target):
     """``group[i]``: the root node of node i's group (itself when it is not fused into one)."""
     readers = {}
     for i, st in enumerate(steps):
         if st is not None:
             for r in st.refs:
                 readers.setdefault(r, set()).add(i)
-    fusible = [elementwise_expr(st, meta) is not None for st in steps]
+    fusible = [fusible_step(st, meta, target) for st in steps]
     group = list(range(len(steps)))
     for i in reversed(range(len(steps))):     # consumers first
         if not fusible[i] or (i, 0) in pinned:
@@ -106,7 +126,38 @@ def _groups(steps, meta, pinned):
     return group
 
 
-def fuse_elementwise(steps, meta, pinned, alloc):
+def _opencl_kernel(nodes, steps, meta, inputs):
+    """The generated OpenCL kernel of a group: its C expressions, scalars as kernel arguments."""
+    from .._kernels.opencl.fused import FusedProgram, fused_kernel
+    exprs = [elementwise_expr(steps[i], meta) for i in nodes]
+    reg = {r: k for k, r in enumerate(inputs)}
+    s_next = len(inputs)
+    first = len(inputs) + sum(e[2] is not None for e in exprs)
+    prog, scalars = [], []
+    for k, (i, (expr, _, scalar, reflected)) in enumerate(zip(nodes, exprs)):
+        slots = [reg[r] for r in steps[i].refs]
+        if scalar is not None:
+            slots = [s_next, slots[0]] if reflected else [slots[0], s_next]
+            scalars.append(scalar)
+            s_next += 1
+        prog.append((expr, slots))
+        reg[(i, 0)] = first + k
+    return fused_kernel(FusedProgram(len(inputs), scalars, prog))
+
+
+def _declined(ins, outs, attrs):
+    """A fused kernel for a group the interpreter cannot take: the members run one by one."""
+    return NotImplemented
+
+
+def _cpu_kernel(nodes, steps, inputs):
+    """The CPU interpreter's program of a group (or ``_declined``: too many registers)."""
+    from .fusion_cpu import cpu_program
+    program = cpu_program(nodes, steps, inputs)
+    return _declined if program is None else program
+
+
+def fuse_elementwise(steps, meta, pinned, alloc, target="opencl"):
     """The plan's steps with each elementwise group replaced by one fused step.
 
     Parameters
@@ -119,6 +170,8 @@ def fuse_elementwise(steps, meta, pinned, alloc):
         Values that must exist after the run (outputs; in training, what the backward reads).
     alloc : callable
         The backend's ``alloc(shape, dtype)``, for the fallback's temporaries.
+    target : {"opencl", "cpu"}
+        Which fused kernel: OpenCL's generated one or the CPU's interpreter.
 
     Returns
     -------
@@ -126,8 +179,8 @@ def fuse_elementwise(steps, meta, pinned, alloc):
         The new steps (same length: fused-away nodes are ``FUSED_AWAY``, each group's root a
         step calling the fused kernel) and a report ``{"nodes", "after", "groups"}``.
     """
-    from .._kernels.opencl.fused import FusedProgram, fused_kernel
-    group = _groups(steps, meta, pinned)
+    from .memory_plan import may_run_in_place
+    group = _groups(steps, meta, pinned, target)
     members = {}
     for i, g in enumerate(group):
         if steps[i] is not None:
@@ -144,29 +197,23 @@ def fuse_elementwise(steps, meta, pinned, alloc):
             for r in steps[i].refs:
                 if r[0] not in inside and r not in inputs:
                     inputs.append(r)
-        exprs = [elementwise_expr(steps[i], meta) for i in nodes]
-        scalars = [e[2] for e in exprs if e[2] is not None]
-        reg, s_next = {r: k for k, r in enumerate(inputs)}, len(inputs)
-        first = len(inputs) + len(scalars)
-        prog, calls = [], []
-        for k, (i, (expr, _, scalar, reflected)) in enumerate(zip(nodes, exprs)):
-            slots = [reg[r] for r in steps[i].refs]
-            if scalar is not None:
-                slots = [s_next, slots[0]] if reflected else [slots[0], s_next]
-                s_next += 1
-            prog.append((expr, slots))
-            calls.append((steps[i].kernel, steps[i].attrs,
-                          [reg[r] for r in steps[i].refs], i == root))
-            # Fallback registers: inputs then member outputs (no scalar registers).
-            reg[(i, 0)] = first + k
-        n_in, n_sc = len(inputs), len(scalars)
-        calls = [(kern, at, [s if s < n_in else s - n_sc for s in slots], last)
-                 for kern, at, slots, last in calls]
-        program = FusedProgram(n_in, scalars, prog)
+        # The fallback's registers: the inputs, then each member's output.
+        slot, calls = {r: k for k, r in enumerate(inputs)}, []
+        for k, i in enumerate(nodes):
+            calls.append((steps[i].kernel, steps[i].attrs, [slot[r] for r in steps[i].refs],
+                          i == root))
+            slot[(i, 0)] = len(inputs) + k
         st = type(steps[root])()
-        st.op, st.attrs, st.refs, st.outs = FUSED_OP, {}, tuple(inputs), steps[root].outs
+        if target == "cpu":
+            kernel = _cpu_kernel(nodes, steps, inputs)
+            # The output may overwrite a dead input when every member's kernel may (the
+            # interpreter reads a block's inputs before it writes that block's output).
+            st.op = FusedOp(in_place=all(may_run_in_place(steps[i].op) for i in nodes))
+        else:
+            kernel, st.op = _opencl_kernel(nodes, steps, meta, inputs), FUSED_OP
+        st.attrs, st.refs, st.outs = {}, tuple(inputs), steps[root].outs
         st.visible, st.mutated = 1, ()
-        st.kernel = _FusedCall(fused_kernel(program), calls, alloc)
+        st.kernel = _FusedCall(kernel, calls, alloc)
         new[root] = st
         for i in nodes:
             if i != root:

@@ -12,7 +12,7 @@ no per-node rule evaluation, argument parsing or engine hand-off. What makes it 
 2. **A cached backward** (``grad_graph.py``): under ``autograd.record()`` the plan records ONE tape
    node for the whole graph. Its gradient rule runs the backward graph, traced once from every
    node's gradient rule and planned the same way, as one more engine op.
-3. **Elementwise fusion** (``fusion.py``, OpenCL only): each mode's steps may differ from
+3. **Elementwise fusion** (``fusion.py``; OpenCL and the CPU): each mode's steps may differ from
    ``self.steps``: chains of elementwise nodes whose values are not pinned run as one generated
    kernel (``mode.steps``; the fused-away nodes are ``FUSED_AWAY``).
 4. Without a traceable backward (a rule that needs values), every node is recorded on the tape
@@ -20,6 +20,7 @@ no per-node rule evaluation, argument parsing or engine hand-off. What makes it 
 """
 import numpy as np
 
+from .. import config
 from .. import engine as _engines
 from ..base import MXNetError
 from ..engine import get_engine
@@ -92,10 +93,12 @@ class GraphPlan:
         self.var_pos = {i: k for k, i in enumerate(self.var_index)}
         self.static_alloc = static_alloc
         self.plannable = ctx.device_typeid == 1      # buffer sharing: host memory only (for now)
-        # Elementwise fusion: where kernels are compiled at run time (and buffers are not shared,
-        # so the memory layout need not know about fused steps).
-        self.fusable = not self.plannable and \
-            (ctx._backend or ctx.backend).name.startswith("opencl")
+        # Elementwise fusion: OpenCL generates a kernel per group; the CPU backend (not the numpy
+        # reference, whose kernels the interpreter does not model) runs fused.pyx's interpreter.
+        backend_name = (ctx._backend or ctx.backend).name
+        self.fusable = "opencl" if backend_name.startswith("opencl") and not self.plannable \
+            else "cpu" if backend_name == "cpu" and self.plannable and config.cpu_fusion() \
+            else None
         self.random = any(st is not None and st.op.random for st in steps)
         self._modes = {}
 
@@ -152,14 +155,17 @@ class GraphPlan:
                 pinned.update(grad.saved())
             elif wanted:
                 pinned = None     # node-by-node recording: every value is an array
-            layout = plan_memory(self.steps, pinned) if self.plannable and pinned is not None \
-                else None
             steps, fusion = self.steps, None
             if self.fusable and pinned is not None:
                 # FUSION HAPPENS HERE: groups of elementwise steps whose values are not pinned
-                # become one generated kernel each (per mode: training pins more values).
+                # become one fused kernel each (per mode: training pins more values).
                 alloc = (self.ctx._backend or self.ctx.backend).alloc
-                steps, fusion = fuse_elementwise(self.steps, self.meta, pinned, alloc)
+                steps, fusion = fuse_elementwise(self.steps, self.meta, pinned, alloc,
+                                                 self.fusable)
+            # Memory is planned on the steps this mode runs: fused-away nodes have no value
+            # (like variables, no buffer) and a fused step reads its group's external inputs.
+            layout = plan_memory([None if st is FUSED_AWAY else st for st in steps], pinned) \
+                if self.plannable and pinned is not None else None
             mode = self._modes[key] = _Mode(layout, grad, wanted, steps, fusion)
             mode.keep = frozenset(self.heads) | frozenset(mode.saved)
         return mode
@@ -167,7 +173,8 @@ class GraphPlan:
     def fusion_report(self, training=False):
         """Op nodes before and after elementwise fusion (``{"nodes", "after", "groups"}``) for
         inference or (with ``training``) a training call wanting every variable's gradient;
-        None where the plan does not fuse (the CPU, node-by-node recording)."""
+        None where the plan does not fuse (``MINIMX_CPU_FUSION=0``, the numpy reference
+        backend, node-by-node recording)."""
         wanted = tuple(self.var_index) if training else ()
         return self._mode(wanted, training).fusion
 
