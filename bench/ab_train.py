@@ -49,6 +49,10 @@ def main():
         t = {k: v[at] for k, v in times.items()}
         print(f"hybridized speed-up ({stat}): {t['imperative'] / t['hybridized']:.2f} "
               f"(net only: {t['imperative'] / t['net only']:.2f})")
+    from minimx._kernels.cpu import blas_threads
+    for lane, st in sorted(blas_threads._lanes.items()):
+        print(f"OpenBLAS threads, lane {lane}: {st.threaded} threaded calls, {st.lost} lost "
+              "(slower than 2x one thread: another process or thread held a core)")
 
 
 if __name__ == "__main__":

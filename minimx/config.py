@@ -24,6 +24,8 @@ MINIMX_OPENCL_DEVICE       OpenCL device used for ``mx.gpu()``: platform or   (G
                            device name, or an index
 MINIMX_CPU_FUSION          ``0`` turns off elementwise fusion of hybridized   1
                            graphs on the CPU (for A/B comparisons)
+MINIMX_GRAPH_SEGMENTS      ``0`` runs a hybridized CPU graph as one engine    1
+                           op, independent branches included (for A/B)
 MXNET_HOME                 where datasets are kept (``$MXNET_HOME/datasets``) ``~/.mxnet``
 MXNET_GLUON_REPO           the base URL datasets are downloaded from          MXNet's repository
 ========================== ================================================ =================
@@ -31,7 +33,7 @@ MXNET_GLUON_REPO           the base URL datasets are downloaded from          MX
 import os
 
 __all__ = ["optimizer_aggregation_size", "kernel_threads_cap", "engine_type", "cpu_worker_nthreads", "max_inflight", "inline_limit", "num_threads",
-           "cpu_backend", "cpu_fusion", "opencl_device", "update_on_kvstore", "data_dir", "gluon_repo"]
+           "cpu_backend", "cpu_fusion", "graph_segments", "opencl_device", "update_on_kvstore", "data_dir", "gluon_repo"]
 
 
 def _get(name, mxnet_name=None, default=None):
@@ -91,6 +93,12 @@ def cpu_backend():
 def cpu_fusion():
     """Whether hybridized graphs on the CPU fuse elementwise groups (``MINIMX_CPU_FUSION``)."""
     return _get("MINIMX_CPU_FUSION", default="1") != "0"
+
+
+def graph_segments():
+    """Whether hybridized graphs on the CPU run independent branches as separate engine ops
+    (``MINIMX_GRAPH_SEGMENTS``)."""
+    return _get("MINIMX_GRAPH_SEGMENTS", default="1") != "0"
 
 
 def opencl_device():

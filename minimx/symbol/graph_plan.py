@@ -30,7 +30,8 @@ from ..ndarray.storage import Chunk
 from ..ops.opdef import OpInputError
 from .fusion import FUSED_AWAY, fuse_elementwise
 from .grad_graph import build_grad_graph
-from .memory_plan import plan_memory
+from .memory_plan import plan_memory, plan_segments
+from .segments import split_segments
 
 __all__ = ["GraphPlan"]
 
@@ -55,7 +56,7 @@ class _Bulk:
 class _Mode:
     """How one kind of call runs: its memory layout and, in training, its backward."""
     __slots__ = ("layout", "grad", "saved", "wanted", "backward_plans", "static", "steps",
-                 "fusion", "keep")
+                 "fusion", "keep", "segments")
 
     def __init__(self, layout, grad=None, wanted=(), steps=None, fusion=None):
         self.layout, self.grad, self.wanted = layout, grad, wanted
@@ -64,6 +65,45 @@ class _Mode:
         self.backward_plans = {}
         self.static = None       # (slot buffers, engine var) when static_alloc keeps them
         self.keep = frozenset()  # values that get NDArrays: the heads and what backward reads
+        self.segments = None     # step indices per engine op (segments.py), None: one op
+
+
+def _push_segments(engine, segments, step_io, ctx):
+    """One engine op per segment; the values crossing segments order them (``segments.py``).
+    Pushed outside any bulk (backward bulks its small ops): a bulk would run them as one op."""
+    prev = engine.begin_bulk(1)
+    try:
+        _push_each(engine, segments, step_io, ctx)
+    finally:
+        engine.end_bulk(prev)
+
+
+def _push_each(engine, segments, step_io, ctx):
+    for seg in segments:
+        calls, reads, writes, seen = [], [], [], set()
+        for i in seg:
+            call, _, wrote = step_io[i]
+            calls.append(call)
+            for c in wrote:
+                if id(c) not in seen:
+                    seen.add(id(c))
+                    writes.append(c)
+        for i in seg:
+            for c in step_io[i][1]:
+                if id(c) not in seen:
+                    seen.add(id(c))
+                    reads.append(c)
+        engine.push(_Bulk(calls), reads, writes, ctx, "CachedOp", False)
+
+
+def _crossing(steps, segments):
+    """The values read in a segment other than the one that computes them."""
+    home = {i: k for k, seg in enumerate(segments) for i in seg}
+    out = set()
+    for k, seg in enumerate(segments):
+        for i in seg:
+            out.update(r for r in steps[i].refs if r[0] in home and home[r[0]] != k)
+    return out
 
 
 class CachedOpGrad:
@@ -164,10 +204,25 @@ class GraphPlan:
                                                  self.fusable)
             # Memory is planned on the steps this mode runs: fused-away nodes have no value
             # (like variables, no buffer) and a fused step reads its group's external inputs.
-            layout = plan_memory([None if st is FUSED_AWAY else st for st in steps], pinned) \
-                if self.plannable and pinned is not None else None
+            running = [None if st is FUSED_AWAY else st for st in steps]
+            segments = None
+            if self.plannable and pinned is not None and not self.static_alloc and \
+                    config.graph_segments():
+                # BRANCHES SPLIT OFF HERE (segments.py): their values cross segments, so they
+                # are pinned (arrays of their own, which the engine orders the segments by).
+                ops = [i for i, st in enumerate(running) if st is not None]
+                segments = split_segments(running, self.meta, ops)
+                if segments is not None:
+                    pinned = pinned | _crossing(running, segments)
+            layout = None
+            if self.plannable and pinned is not None:
+                layout = plan_segments(running, pinned, segments) if segments is not None \
+                    else plan_memory(running, pinned)
             mode = self._modes[key] = _Mode(layout, grad, wanted, steps, fusion)
+            mode.segments = segments
             mode.keep = frozenset(self.heads) | frozenset(mode.saved)
+            if segments is not None:
+                mode.keep |= frozenset(pinned)
         return mode
 
     def fusion_report(self, training=False):
@@ -218,6 +273,8 @@ class GraphPlan:
         slots, static_var = self._slots(mode, alloc)
         keep = mode.keep
         values, calls, writes, seen = [], [], [], set()
+        segmented = mode.segments is not None
+        step_io = {}        # segmented: step -> (call, chunks it reads, chunks it writes)
         it = iter(arrays)
         for i, st in enumerate(mode.steps):
             if st is None:
@@ -251,26 +308,37 @@ class GraphPlan:
                     if id(rng.var) not in seen:
                         seen.add(id(rng.var))
                         writes.append(rng.var)
-            calls.append((st.kernel, tuple(x._data if isinstance(x, NDArray) else x for x in ins),
-                          tuple(o._data if isinstance(o, NDArray) else o for o in outs), attrs))
+            call = (st.kernel, tuple(x._data if isinstance(x, NDArray) else x for x in ins),
+                    tuple(o._data if isinstance(o, NDArray) else o for o in outs), attrs)
+            calls.append(call)
             for m in st.mutated:
                 x = ins[m]
                 if isinstance(x, NDArray) and id(x._chunk) not in seen:
                     seen.add(id(x._chunk))
                     writes.append(x._chunk)
+            if segmented:
+                wrote = [o._chunk for o in outs if isinstance(o, NDArray)]
+                wrote += [x._chunk for m, x in enumerate(ins) if m in st.mutated and
+                          isinstance(x, NDArray)]
+                if op.random:
+                    wrote.append(ctx_rng(ctx).var)
+                step_io[i] = (call, [x._chunk for x in ins if isinstance(x, NDArray)], wrote)
             if per_node:
                 tape.record(op, attrs, ins, outs)
             values.append(outs)
-        reads = []
-        for x in arrays:
-            c = x._chunk
-            if id(c) not in seen:
-                seen.add(id(c))
-                reads.append(c)
-        if static_var is not None:
-            writes.append(static_var)
-        (_engines.current or get_engine()).push(_Bulk(calls), reads, writes, ctx, "CachedOp",
-                                                False)
+        engine = _engines.current or get_engine()
+        if segmented:
+            _push_segments(engine, mode.segments, step_io, ctx)
+        else:
+            reads = []
+            for x in arrays:
+                c = x._chunk
+                if id(c) not in seen:
+                    seen.add(id(c))
+                    reads.append(c)
+            if static_var is not None:
+                writes.append(static_var)
+            engine.push(_Bulk(calls), reads, writes, ctx, "CachedOp", False)
         result = [values[k][j] for k, j in self.heads]
         if mode.grad is not None:
             saved = [values[k][j] for k, j in mode.saved]

@@ -18,7 +18,7 @@ sharing (what ``GraphPlan.memory_report()`` prints).
 """
 import numpy as np
 
-__all__ = ["plan_memory", "MemoryLayout", "may_run_in_place"]
+__all__ = ["plan_memory", "plan_segments", "MemoryLayout", "may_run_in_place"]
 
 def may_run_in_place(op):
     """True if ``op``'s kernel may write its output over an input of the same shape and dtype
@@ -115,3 +115,23 @@ def plan_memory(steps, pinned):
                 free.append(slot_of[(i, j)])
     return MemoryLayout(slot_of, sizes, naive, planned_own + sum(sizes), in_place, nbytes)
 
+
+
+def plan_segments(steps, pinned, segments):
+    """``plan_memory`` for a plan cut into segments that may run at the same time
+    (``segments.py``): each segment gets slots of its own, numbered after the previous ones.
+    Values read across segments must be in ``pinned``."""
+    slot_of, sizes, nbytes = {}, [], {}
+    naive = planned = in_place = 0
+    for seg in segments:
+        members = set(seg)
+        layout = plan_memory([st if i in members else None for i, st in enumerate(steps)],
+                             pinned)
+        offset = len(sizes)
+        slot_of.update({v: s + offset for v, s in layout.slot_of.items()})
+        sizes += layout.slot_bytes
+        nbytes.update(layout.nbytes)
+        naive += layout.naive_bytes
+        planned += layout.planned_bytes
+        in_place += layout.in_place
+    return MemoryLayout(slot_of, sizes, naive, planned, in_place, nbytes)
