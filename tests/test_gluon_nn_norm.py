@@ -216,14 +216,22 @@ def test_batchnorm_channels_last_without_scale_or_center_matches_mxnet():
                                [0.9697202, 1.0617875, 0.9336128, 1.0852687], rtol=1e-5)
 
 
-@pytest.mark.xfail(strict=True, reason="minimx's BatchNorm op updates the running statistics in "
-                   "the forward pass (as MXNet's cuDNN op); MXNet's CPU op does it in backward")
 def test_batchnorm_training_forward_alone_keeps_running_stats_as_mxnet_cpu():
+    # MXNet 1.9.1's CPU op updates the running statistics in backward (cuDNN's in forward).
     bn = nn.BatchNorm()
     bn.initialize()
     with mx.autograd.record():
-        bn(mx.nd.array(X_BN))
+        out = bn(mx.nd.array(X_BN))
+    out.wait_to_read()
     np.testing.assert_array_equal(bn.running_mean.data().asnumpy(), [0, 0, 0])
+    np.testing.assert_array_equal(bn.running_var.data().asnumpy(), [1, 1, 1])
+    out.backward()
+    # MXNet 1.9.1: 0.9 * 0 + 0.1 * batch mean, 0.9 * 1 + 0.1 * biased batch var
+    x = X_BN.astype(np.float64)
+    np.testing.assert_allclose(bn.running_mean.data().asnumpy(), 0.1 * x.mean(axis=(0, 2, 3)),
+                               rtol=1e-6)
+    np.testing.assert_allclose(bn.running_var.data().asnumpy(), 0.9 + 0.1 * x.var(axis=(0, 2, 3)),
+                               rtol=1e-6)
 
 
 def test_batchnorm_cast_float16_keeps_float32_parameters():

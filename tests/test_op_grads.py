@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 import minimx as mx
 from minimx.ndarray.invoke import invoke
 from minimx.ops import all_ops, get_op
+from minimx.symbol.node import _AUX as _AUX_STATES
 from op_inputs import draw_inputs
 
 EPS = 1e-6
@@ -41,8 +42,10 @@ def _outputs(op, attrs, arrays):
 
 
 def _float_inputs(op, inputs):
-    """Indices of inputs to differentiate: float, not mutated in place."""
+    """Indices of inputs to differentiate: float, not mutated in place, not auxiliary states
+    (BatchNorm's running statistics: no gradient, as in MXNet)."""
     mutated = op.mutates(op.parse({}), len(inputs)) if callable(op.mutates) else op.mutates
+    mutated = tuple(mutated) + _AUX_STATES.get(op.name, ())
     return [i for i, x in enumerate(inputs) if x.dtype.kind == "f" and i not in mutated]
 
 

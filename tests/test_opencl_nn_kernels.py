@@ -82,6 +82,9 @@ def test_batchnorm_train_step_matches_cpu(fix_gamma, axis):
         with autograd.record():
             y = mx.nd.BatchNorm(xs, gamma, beta, mm, mv, fix_gamma=fix_gamma, momentum=0.8,
                                 axis=axis, eps=1e-3)
+        y.wait_to_read()     # as MXNet's CPU op: the forward leaves the running statistics
+        np.testing.assert_array_equal(mm.asnumpy(), np.zeros(c, np.float32))
+        np.testing.assert_array_equal(mv.asnumpy(), np.ones(c, np.float32))
         y.backward(mx.nd.array(head, ctx=ctx))
         state[ctx.device_type] = [a.asnumpy() for a in (y, mm, mv, gamma, xs.grad, gamma.grad,
                                                          beta.grad)]

@@ -46,7 +46,12 @@ def test_batch_norm_defaults():
         "eps": 1e-3, "momentum": 0.9, "fix_gamma": True, "use_global_stats": False,
         "output_mean_var": False, "axis": 1, "cudnn_off": False, "min_calib_range": None,
         "max_calib_range": None}
-    assert op.train_aware and set(op.mutates) == {1, 3, 4}
+    # Only gamma (set to 1 with fix_gamma): the running statistics are updated by the backward.
+    assert op.train_aware and op.mutates == (1,)
+    bwd = get_op("_backward_BatchNorm")
+    assert bwd.mutates({"use_global_stats": False}, 7) == (5, 6)
+    assert bwd.mutates({"use_global_stats": True}, 7) == ()
+    assert bwd.mutates({"use_global_stats": False}, 5) == ()
 
 
 MX_BN_PRED = [   # MXNet, fix_gamma=False, prediction: the running statistics
@@ -75,17 +80,29 @@ def test_batch_norm_fix_gamma_treats_gamma_as_one():   # MXNet
     close(params[0], [1.0, 2.0, 0.5])                  # in prediction gamma is left alone
 
 
+def recorded_bn(x, params, **kw):
+    """BatchNorm under ``autograd.record()`` (x gets a gradient); returns (outputs, x)."""
+    x = nd(x)
+    x.attach_grad()
+    with mx.autograd.record():
+        out = mx.nd.BatchNorm(x, *params, **kw)
+    return out, x
+
+
 def test_batch_norm_training_and_running_statistics():   # MXNet
     params = bn_params()
-    with training():
-        y, mean, invstd = mx.nd.BatchNorm(nd(X), *params, fix_gamma=False, output_mean_var=True)
+    (y, mean, invstd), _ = recorded_bn(X, params, fix_gamma=False, output_mean_var=True)
+    # MXNet 1.9.1 (CPU): the forward alone leaves the running statistics ...
+    close(params[2], [0.5, -0.5, 1.0])
+    close(params[3], [2.0, 1.0, 0.5])
+    y.backward()
     close(y, [[[-0.97517, -0.933806, -0.858175, -0.760237], [-2.49801, -2.29044, -2.060924, -1.811389],
                [-0.286473, -0.225395, -0.160822, -0.092933]],
               [[0.744293, 0.963643, 1.191601, 1.427852], [1.156916, 1.554572, 1.964102, 2.385172],
                [0.646835, 0.7417, 0.838851, 0.938237]]])
     close(mean, [2.599299, 4.320962, 6.461289])         # the batch mean
     close(invstd, [0.413638, 0.326333, 0.279369])       # 1 / sqrt(biased batch var + eps)
-    # moving = moving * 0.9 + batch * 0.1, with the biased variance (MXNet, after backward)
+    # ... and backward updates them: moving = moving * 0.9 + batch * 0.1, biased variance
     close(params[2], [0.70993, -0.017904, 1.546129])
     close(params[3], [2.384365, 1.838929, 1.731174])
     close(params[0], [1.0, 2.0, 0.5])
@@ -93,28 +110,53 @@ def test_batch_norm_training_and_running_statistics():   # MXNet
 
 def test_batch_norm_training_with_fix_gamma_sets_gamma_to_one():   # MXNet
     params = bn_params()
-    with training():
-        y = mx.nd.BatchNorm(nd(X), *params, momentum=0.5, eps=0.1)
+    y, _ = recorded_bn(X, params, momentum=0.5, eps=0.1)
     close(y.asnumpy()[0], [[-0.966178, -0.92516, -0.850162, -0.753043],
                            [-1.342996, -1.239753, -1.125595, -1.001481],
                            [-0.868441, -0.746753, -0.618103, -0.482848]])
+    close(params[0], [1.0, 1.0, 1.0])              # MXNet: by the forward already
+    close(params[2], [0.5, -0.5, 1.0])
+    y.backward()
     close(params[0], [1.0, 1.0, 1.0])
     close(params[2], [1.549649, 1.910481, 3.730645])
     close(params[3], [3.921823, 5.194644, 6.65587])
 
 
 def test_batch_norm_updates_are_ordered_by_the_engine(engine_kind):
-    # Each call reads the running statistics the previous one wrote (BatchNorm declares them
-    # mutated); the threaded engine must give the naive engine's answer.
+    # Each backward reads the running statistics the previous one wrote (_backward_BatchNorm
+    # declares them mutated); the threaded engine must give the naive engine's answer.
     params = bn_params()
     mean, var = np.array([0.5, -0.5, 1.0]), np.array([2.0, 1.0, 0.5])
     for scale in (1.0, 2.0, 3.0):
-        with training():
-            mx.nd.BatchNorm(nd(X * scale), *params, momentum=0.8)
+        y, _ = recorded_bn(X * scale, params, momentum=0.8)
+        y.backward()
         mean = 0.8 * mean + 0.2 * (X * scale).mean(axis=(0, 2))
         var = 0.8 * var + 0.2 * (X * scale).var(axis=(0, 2))
     close(params[2], mean)
     close(params[3], var)
+    # MXNet 1.9.1, the same three steps
+    close(params[2], [2.980065, 4.272368, 7.283431])
+    close(params[3], [16.03048, 24.623695, 33.156548])
+
+
+def test_batch_norm_training_forward_alone_leaves_running_statistics():   # MXNet (CPU)
+    params = bn_params()
+    with training():     # training mode, not recording: no backward will come
+        y = mx.nd.BatchNorm(nd(X), *params, fix_gamma=False)
+    y.wait_to_read()
+    close(params[2], [0.5, -0.5, 1.0])
+    close(params[3], [2.0, 1.0, 0.5])
+
+
+def test_batch_norm_prediction_mode_backward_leaves_running_statistics():   # MXNet
+    params = bn_params()
+    x = nd(X)
+    x.attach_grad()
+    with mx.autograd.record(train_mode=False):
+        y = mx.nd.BatchNorm(x, *params, fix_gamma=False)
+    y.backward()
+    close(params[2], [0.5, -0.5, 1.0])
+    close(params[3], [2.0, 1.0, 0.5])
 
 
 def test_batch_norm_use_global_stats_in_training():
@@ -122,7 +164,10 @@ def test_batch_norm_use_global_stats_in_training():
     with training():
         y = mx.nd.BatchNorm(nd(X), *params, fix_gamma=False, use_global_stats=True)
     close(y, MX_BN_PRED)
-    close(params[2], [0.5, -0.5, 1.0])
+    y, _ = recorded_bn(X, params, fix_gamma=False, use_global_stats=True)
+    y.backward()
+    close(y, MX_BN_PRED)
+    close(params[2], [0.5, -0.5, 1.0])       # MXNet: not even after backward
     close(params[3], [2.0, 1.0, 0.5])
 
 

@@ -59,7 +59,7 @@ def _topological(heads):
                 continue
             seen.add(id(node))
             stack.append((node, True))
-            for x in node.inputs:
+            for x in reversed(node.inputs):     # popped first to last: MXNet's DFS order
                 if x._node is not None and id(x._node[0]) not in seen:
                     stack.append((x._node[0], False))
     return order

@@ -19,9 +19,9 @@ _backward_BatchNorm_op = get_op('_backward_BatchNorm')
 
 
 def BatchNorm(data=None, gamma=None, beta=None, moving_mean=None, moving_var=None, eps=0.001, momentum=0.9, fix_gamma=True, use_global_stats=False, output_mean_var=False, axis=1, cudnn_off=False, min_calib_range=None, max_calib_range=None, out=None, name=None, **kwargs):
-    """Normalises each channel with the batch statistics while training and the running statistics otherwise. The extra outputs are the mean and 1 / sqrt(var + eps).
+    """Normalises each channel with the batch statistics while training and the running statistics otherwise. The extra outputs are the mean and 1 / sqrt(var + eps). As in MXNet 1.9.1 on the CPU, the running statistics are updated by the backward pass of a training-mode forward (under autograd.record()), once per recorded call.
 
-    ``out = (x - mean) / sqrt(var + eps) * gamma + beta per channel; training: batch statistics and moving = moving * momentum + batch * (1 - momentum)``
+    ``out = (x - mean) / sqrt(var + eps) * gamma + beta per channel; training: batch statistics, and backward sets moving = moving * momentum + batch * (1 - momentum)``
 
     Parameters
     ----------
@@ -202,10 +202,10 @@ def LayerNorm(data=None, gamma=None, beta=None, axis=-1, eps=1e-05, output_mean_
     return invoke(_LayerNorm_op, (data, gamma, beta,), _LayerNorm_op.parse(dict(kwargs, axis=axis, eps=eps, output_mean_var=output_mean_var)), out)
 
 
-def _backward_BatchNorm(out_grad=None, data=None, gamma=None, mean=None, invstd=None, axis=1, fix_gamma=True, use_global_stats=False, out=None, name=None, **kwargs):
-    """The fused gradient of BatchNorm (data, gamma, beta) from the output gradient and the forward's mean and inverse std; BatchNorm's gradient rule calls it.
+def _backward_BatchNorm(out_grad=None, data=None, gamma=None, mean=None, invstd=None, moving_mean=None, moving_var=None, axis=1, fix_gamma=True, use_global_stats=False, momentum=0.9, out=None, name=None, **kwargs):
+    """The fused gradient of BatchNorm (data, gamma, beta) from the output gradient and the forward's mean and inverse std; BatchNorm's gradient rule calls it. Given moving_mean and moving_var (and use_global_stats=False) it also updates them in place with the batch statistics of data (biased variance, recomputed in float64 as the forward does).
 
-    ``xhat = (x - mean) * invstd; dgamma = sum(g * xhat); dbeta = sum(g); dx = gamma * invstd * (g - mean(g) - xhat * mean(g * xhat)) (batch statistics) or g * gamma * invstd``
+    ``xhat = (x - mean) * invstd; dgamma = sum(g * xhat); dbeta = sum(g); dx = gamma * invstd * (g - mean(g) - xhat * mean(g * xhat)) (batch statistics) or g * gamma * invstd; moving = moving * momentum + batch * (1 - momentum) (batch statistics)``
 
     Parameters
     ----------
@@ -219,12 +219,18 @@ def _backward_BatchNorm(out_grad=None, data=None, gamma=None, mean=None, invstd=
         Input array.
     invstd : NDArray
         Input array.
+    moving_mean : NDArray
+        Input array.
+    moving_var : NDArray
+        Input array.
     axis : int, default=1
         the channel axis
     fix_gamma : boolean, default=True
         gamma is 1 (and gets a zero gradient)
     use_global_stats : boolean, default=False
         mean and invstd are constants (the running statistics): the affine gradient
+    momentum : float, default=0.9
+        decay of the running statistics
     out : NDArray, optional
         The output array to write into.
 
@@ -233,4 +239,4 @@ def _backward_BatchNorm(out_grad=None, data=None, gamma=None, mean=None, invstd=
     NDArray or list of NDArrays
         See the declaration ``minimx.ops.norm._backward_BatchNorm``.
     """
-    return invoke(_backward_BatchNorm_op, (out_grad, data, gamma, mean, invstd,), _backward_BatchNorm_op.parse(dict(kwargs, axis=axis, fix_gamma=fix_gamma, use_global_stats=use_global_stats)), out)
+    return invoke(_backward_BatchNorm_op, (out_grad, data, gamma, mean, invstd,) + tuple(x for x in (moving_mean, moving_var,) if x is not None), _backward_BatchNorm_op.parse(dict(kwargs, axis=axis, fix_gamma=fix_gamma, use_global_stats=use_global_stats, momentum=momentum)), out)

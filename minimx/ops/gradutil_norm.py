@@ -80,6 +80,13 @@ def batch_norm_grad(F, attrs, inputs, outputs, out_grads):
     affine one, ``g * gamma * invstd``. gamma's gradient is zero with ``fix_gamma``; the running
     statistics get none.
 
+    In training the running statistics are updated HERE, by ``_backward_BatchNorm`` (it takes
+    them as inputs and mutates them), not by the forward: MXNet 1.9.1's CPU op does the same, so
+    a forward without backward leaves them alone, and each backward through a recorded call
+    updates them once, in backward order (two calls of one layer: the later call's first).
+    Under a hybridized block this rule is traced (``F = mx.sym``) and the running statistics
+    are the graph's own variables, so the cached backward graph updates the Parameters' arrays.
+
     NB: MXNet's CPU backward uses the batch-statistics formula whenever *backward* runs in
     training mode, even after a prediction-mode forward (it then mixes the running statistics
     into that formula); minimx follows the forward's mode.
@@ -93,13 +100,20 @@ def batch_norm_grad(F, attrs, inputs, outputs, out_grads):
     if g is None:
         g = F.zeros_like(x)
     mean, invstd = outputs[1], outputs[2]
+    # The running statistics, for _backward_BatchNorm to update (training only).
+    running = (inputs[3], inputs[4]) if training else ()
+    params = dict(axis=attrs["axis"], fix_gamma=attrs["fix_gamma"],
+                  use_global_stats=not training, momentum=attrs["momentum"])
     if F._internal.is_recording():
         dx, dgamma, dbeta = batch_norm_composite(F, g, x, gamma, mean, invstd, attrs["axis"],
                                                  attrs["fix_gamma"], training)
+        if running:
+            # create_graph: the gradients above are differentiable ops; the update still runs
+            # once, through the fused op (its outputs unused: the rare path pays a second pass).
+            _call_hidden(F, "_backward_BatchNorm", g, x, gamma, mean, invstd, *running, **params)
     else:
-        dx, dgamma, dbeta = _call_hidden(
-            F, "_backward_BatchNorm", g, x, gamma, mean, invstd, axis=attrs["axis"],
-            fix_gamma=attrs["fix_gamma"], use_global_stats=not training)
+        dx, dgamma, dbeta = _call_hidden(F, "_backward_BatchNorm", g, x, gamma, mean, invstd,
+                                         *running, **params)
     if training and (g_mean is not None or g_inv is not None):
         axis, bshape, red = _bn_layout(x, attrs["axis"])
         n = x.size // max(x.shape[axis], 1)

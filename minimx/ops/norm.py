@@ -81,13 +81,17 @@ BatchNorm = OpDef(
             Param("min_calib_range", OptFloat, None, "quantisation only"),
             Param("max_calib_range", OptFloat, None, "quantisation only")),
     shape=_batch_norm_shape, dtype=_batch_norm_dtype, train_aware=True, grad=batch_norm_grad,
-    # moving_mean and moving_var are updated in training; gamma is set to 1 there with fix_gamma.
-    mutates=(1, 3, 4),
+    # In training gamma is set to 1 here with fix_gamma. moving_mean and moving_var are only
+    # read: as in MXNet 1.9.1's CPU op, the backward (_backward_BatchNorm) updates them, so a
+    # training-mode forward without a backward leaves them as they were.
+    mutates=(1,),
     num_visible=lambda attrs: 3 if attrs["output_mean_var"] else 1,
     formula="out = (x - mean) / sqrt(var + eps) * gamma + beta per channel; training: batch "
-            "statistics and moving = moving * momentum + batch * (1 - momentum)",
+            "statistics, and backward sets moving = moving * momentum + batch * (1 - momentum)",
     doc="Normalises each channel with the batch statistics while training and the running "
-        "statistics otherwise. The extra outputs are the mean and 1 / sqrt(var + eps).",
+        "statistics otherwise. The extra outputs are the mean and 1 / sqrt(var + eps). As in "
+        "MXNet 1.9.1 on the CPU, the running statistics are updated by the backward pass of a "
+        "training-mode forward (under autograd.record()), once per recorded call.",
     # The generated gradient check records in training mode but evaluates its finite differences
     # in prediction mode, so its parameter sets use the running statistics (use_global_stats);
     # tests/test_grads_norm.py checks the training-mode gradient.
@@ -98,13 +102,24 @@ BatchNorm = OpDef(
     family="norm")
 
 
-def _backward_batch_norm_shape(attrs, out_grad, data, gamma, mean, invstd):
+_BN_BWD_PARAMS = ("gamma", "mean", "invstd", "moving_mean", "moving_var")
+
+
+def _bn_bwd_names(params):
+    """gamma, mean, invstd, and the running statistics when they are given (both or neither)."""
+    if len(params) not in (3, 5):
+        fail("takes moving_mean and moving_var together or not at all",
+             "pass both running statistics (to update them) or neither")
+    return _BN_BWD_PARAMS[:len(params)]
+
+
+def _backward_batch_norm_shape(attrs, out_grad, data, *params):
     axis = check_axis(attrs["axis"], len(data), "channel axis")
     if out_grad != data:
         fail(f"out_grad has shape {out_grad} but must have data's shape {data}",
              "pass the gradient of BatchNorm's output")
     channels = data[axis]
-    _check_param_shapes(("gamma", "mean", "invstd"), (gamma, mean, invstd), channels,
+    _check_param_shapes(_bn_bwd_names(params), params, channels,
                         f"channel (axis {axis} of data {data})")
     return [data, (channels,), (channels,)]
 
@@ -113,8 +128,13 @@ def _backward_batch_norm_dtype(attrs, out_grad, data, *params):
     if out_grad != data:
         fail(f"out_grad has dtype {out_grad} but data has {data}", "cast one to the other's dtype")
     expected = _param_dtype(data)
-    _check_param_dtypes(("gamma", "mean", "invstd"), data, params, expected)
+    _check_param_dtypes(_bn_bwd_names(params), data, params, expected)
     return [data, expected, expected]
+
+
+def _backward_batch_norm_mutates(attrs, n_inputs):
+    """The running statistics (inputs 5 and 6), when given and the batch statistics were used."""
+    return (5, 6) if n_inputs == 7 and not attrs["use_global_stats"] else ()
 
 
 def _bn_backward_inputs(rng, dtype, attrs):
@@ -124,17 +144,23 @@ def _bn_backward_inputs(rng, dtype, attrs):
 
 
 _backward_BatchNorm = OpDef(
-    "_backward_BatchNorm", inputs=("out_grad", "data", "gamma", "mean", "invstd"),
+    "_backward_BatchNorm",
+    inputs=("out_grad", "data", "gamma", "mean", "invstd", "moving_mean", "moving_var"),
+    optional=("moving_mean", "moving_var"),
     params=(Param("axis", Int, 1, "the channel axis"),
             Param("fix_gamma", Bool, True, "gamma is 1 (and gets a zero gradient)"),
             Param("use_global_stats", Bool, False,
-                  "mean and invstd are constants (the running statistics): the affine gradient")),
+                  "mean and invstd are constants (the running statistics): the affine gradient"),
+            Param("momentum", Float, 0.9, "decay of the running statistics")),
     shape=_backward_batch_norm_shape, dtype=_backward_batch_norm_dtype,
-    grad=backward_batch_norm_grad,
+    grad=backward_batch_norm_grad, mutates=_backward_batch_norm_mutates,
     formula="xhat = (x - mean) * invstd; dgamma = sum(g * xhat); dbeta = sum(g); dx = gamma * "
-            "invstd * (g - mean(g) - xhat * mean(g * xhat)) (batch statistics) or g * gamma * invstd",
+            "invstd * (g - mean(g) - xhat * mean(g * xhat)) (batch statistics) or g * gamma * "
+            "invstd; moving = moving * momentum + batch * (1 - momentum) (batch statistics)",
     doc="The fused gradient of BatchNorm (data, gamma, beta) from the output gradient and the "
-        "forward's mean and inverse std; BatchNorm's gradient rule calls it.",
+        "forward's mean and inverse std; BatchNorm's gradient rule calls it. Given moving_mean "
+        "and moving_var (and use_global_stats=False) it also updates them in place with the "
+        "batch statistics of data (biased variance, recomputed in float64 as the forward does).",
     domain=Domain(dtypes=_FLOAT_DTYPES, make_inputs=_bn_backward_inputs, grad=False,
                   attrs=[{}, {"fix_gamma": False}, {"axis": -1, "fix_gamma": False},
                          {"use_global_stats": True, "fix_gamma": False}]),

@@ -18,9 +18,9 @@ _backward_BatchNorm_op = get_op('_backward_BatchNorm')
 
 
 def BatchNorm(data=None, gamma=None, beta=None, moving_mean=None, moving_var=None, eps=_Null, momentum=_Null, fix_gamma=_Null, use_global_stats=_Null, output_mean_var=_Null, axis=_Null, cudnn_off=_Null, min_calib_range=_Null, max_calib_range=_Null, name=None, attr=None, out=None, _hint=None, **kwargs):
-    """Normalises each channel with the batch statistics while training and the running statistics otherwise. The extra outputs are the mean and 1 / sqrt(var + eps).
+    """Normalises each channel with the batch statistics while training and the running statistics otherwise. The extra outputs are the mean and 1 / sqrt(var + eps). As in MXNet 1.9.1 on the CPU, the running statistics are updated by the backward pass of a training-mode forward (under autograd.record()), once per recorded call.
 
-    ``out = (x - mean) / sqrt(var + eps) * gamma + beta per channel; training: batch statistics and moving = moving * momentum + batch * (1 - momentum)``
+    ``out = (x - mean) / sqrt(var + eps) * gamma + beta per channel; training: batch statistics, and backward sets moving = moving * momentum + batch * (1 - momentum)``
 
     Parameters
     ----------
@@ -195,10 +195,10 @@ def LayerNorm(data=None, gamma=None, beta=None, axis=_Null, eps=_Null, output_me
     return make_symbol(_LayerNorm_op, [data, gamma, beta], attrs, name, attr=attr, hint=_hint)
 
 
-def _backward_BatchNorm(out_grad=None, data=None, gamma=None, mean=None, invstd=None, axis=_Null, fix_gamma=_Null, use_global_stats=_Null, name=None, attr=None, out=None, _hint=None, **kwargs):
-    """The fused gradient of BatchNorm (data, gamma, beta) from the output gradient and the forward's mean and inverse std; BatchNorm's gradient rule calls it.
+def _backward_BatchNorm(out_grad=None, data=None, gamma=None, mean=None, invstd=None, moving_mean=None, moving_var=None, axis=_Null, fix_gamma=_Null, use_global_stats=_Null, momentum=_Null, name=None, attr=None, out=None, _hint=None, **kwargs):
+    """The fused gradient of BatchNorm (data, gamma, beta) from the output gradient and the forward's mean and inverse std; BatchNorm's gradient rule calls it. Given moving_mean and moving_var (and use_global_stats=False) it also updates them in place with the batch statistics of data (biased variance, recomputed in float64 as the forward does).
 
-    ``xhat = (x - mean) * invstd; dgamma = sum(g * xhat); dbeta = sum(g); dx = gamma * invstd * (g - mean(g) - xhat * mean(g * xhat)) (batch statistics) or g * gamma * invstd``
+    ``xhat = (x - mean) * invstd; dgamma = sum(g * xhat); dbeta = sum(g); dx = gamma * invstd * (g - mean(g) - xhat * mean(g * xhat)) (batch statistics) or g * gamma * invstd; moving = moving * momentum + batch * (1 - momentum) (batch statistics)``
 
     Parameters
     ----------
@@ -212,17 +212,23 @@ def _backward_BatchNorm(out_grad=None, data=None, gamma=None, mean=None, invstd=
         Input array.
     invstd : Symbol
         Input array.
+    moving_mean : Symbol
+        Input array.
+    moving_var : Symbol
+        Input array.
     axis : int, default=1
         the channel axis
     fix_gamma : boolean, default=True
         gamma is 1 (and gets a zero gradient)
     use_global_stats : boolean, default=False
         mean and invstd are constants (the running statistics): the affine gradient
+    momentum : float, default=0.9
+        decay of the running statistics
 
     Returns
     -------
     Symbol or list of Symbols
         See the declaration ``minimx.ops.norm._backward_BatchNorm``.
     """
-    attrs = given((('axis', axis), ('fix_gamma', fix_gamma), ('use_global_stats', use_global_stats), ), kwargs)
-    return make_symbol(_backward_BatchNorm_op, [out_grad, data, gamma, mean, invstd], attrs, name, attr=attr, hint=_hint)
+    attrs = given((('axis', axis), ('fix_gamma', fix_gamma), ('use_global_stats', use_global_stats), ('momentum', momentum), ), kwargs)
+    return make_symbol(_backward_BatchNorm_op, [out_grad, data, gamma, mean, invstd, moving_mean, moving_var], attrs, name, attr=attr, hint=_hint)

@@ -12,8 +12,11 @@ the position ``j`` in the row::
 
 which covers a channel of ``(outer, C, inner)`` data (BatchNorm), an axis (LayerNorm), contiguous
 rows (InstanceNorm, GroupNorm) and L2Normalization's three modes. BatchNorm's training side
-effects (running statistics; gamma set to 1 with ``fix_gamma``) are written by each group's first
-item, with the CPU kernel's rounding (``moving * momentum`` in the data type, the rest in double).
+effects are written by each group's first item: gamma set to 1 with ``fix_gamma`` (forward) and
+the running statistics, which, as on the CPU, the BACKWARD updates: ``_backward_BatchNorm`` runs
+``norm_fwd``/``norm_row`` once more in statistics-only mode (flag 64), so the batch statistics
+are the forward's to the bit, with the CPU kernel's rounding (``moving * momentum`` in the data
+type, the rest in double).
 Rows of at most ``SHORT`` elements (LayerNorm over a small last axis, say) run ``norm_row``
 instead, the same body with one work item per row, since a work group would mostly idle there.
 ``bn_bwd`` is the same shape: per channel ``sum(g)`` and ``sum(g * xhat)``, then ``dx``.
@@ -53,7 +56,8 @@ ACC group_sum(__local ACC* buf, ACC v) {{
 # norm_fwd (a work group per row) and norm_row (one item per row, for short rows) share a body.
 _NORM = """
 /* flags: 1 scale by gamma, 2 write mean, 4 write std, 8 write 1/std, 16 update the running
-   statistics, 32 set gamma to 1. mode: 0 batch statistics, 1 running ones, 2 L2 (no mean). */
+   statistics, 32 set gamma to 1, 64 statistics only (no y). mode: 0 batch statistics, 1 running
+   ones, 2 L2 (no mean). */
 @HEAD@(__global T* y, long yo, __global const T* x, long xo, __global T* gamma, long gmo,
               __global const T* beta, long bo, __global T* mean_out, long mo, __global T* sd_out,
               long so, __global T* mmean, long mmo, __global T* mvar, long mvo, long M, VIEW,
@@ -75,7 +79,7 @@ _NORM = """
     if (mode == 0) var /= (ACC)M;
   }}
   ACC sd = sqrt(var + eps), inv = (ACC)1 / sd;
-  for (long j = J0; j < M; j += JS) {{
+  if (!(flags & 64)) for (long j = J0; j < M; j += JS) {{
     long a = ADDR(g, j);
     ACC v = x[xo + a];
     if (mode == 2) {{ y[yo + a] = (T)(v / sd); continue; }}
@@ -198,21 +202,25 @@ def batch_norm(ins, outs, attrs):
     channels, M, view = _bn_view(data.shape, attrs["axis"])
     train = batch_norm_is_training(attrs)
     flags = (0 if attrs["fix_gamma"] else 1) | 2 | 8
-    if train:
-        flags |= 16 | (32 if attrs["fix_gamma"] else 0)
+    if train and attrs["fix_gamma"]:
+        flags |= 32
     _norm(data, out, channels, M, view, gamma=gamma, beta=beta, pmod=max(channels, 1),
           mode=0 if train else 1, flags=flags, eps=attrs["eps"], mean_out=mean_out,
-          sd_out=invstd_out, moving=(moving_mean, moving_var), momentum=attrs["momentum"])
+          sd_out=invstd_out, moving=(moving_mean, moving_var))
     return None
 
 
 def backward_batch_norm(ins, outs, attrs):
-    out_grad, data, gamma, mean, invstd = ins
+    out_grad, data, gamma, mean, invstd = ins[:5]
     dx, dgamma, dbeta = outs
     dev = dx.dev
     if not floats(dev, *ins, *outs) or data.size == 0:
         return NotImplemented
     channels, M, view = _bn_view(data.shape, attrs["axis"])
+    if len(ins) == 7 and not attrs["use_global_stats"]:
+        # The running statistics: the forward's statistics pass again, without its output.
+        _norm(data, data, channels, M, view, pmod=max(channels, 1), mode=0, flags=16 | 64,
+              moving=(ins[5], ins[6]), momentum=attrs["momentum"])
     args = []
     for a in (dx, dgamma, dbeta, out_grad, data, gamma, mean, invstd):
         args += _arg(a)

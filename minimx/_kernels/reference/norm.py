@@ -30,21 +30,36 @@ def batch_norm_stats(x3):
     return x3.mean(axis=(0, 2)), x3.var(axis=(0, 2))
 
 
-def batch_norm_update(ins, attrs, mean, var):
-    """Training-mode side effects, in place: the running statistics and a fixed gamma.
+def batch_norm_update(moving_mean, moving_var, momentum, mean, var):
+    """The running statistics, in place: ``moving = moving * momentum + batch * (1 - momentum)``,
+    with the biased batch variance (``_backward_BatchNorm``'s side effect).
 
-    ``moving = moving * momentum + batch * (1 - momentum)``, with the biased batch variance.
-    NB: MXNet's CPU kernel does this in the backward pass (a train-mode forward alone leaves the
-    running statistics as they were); cuDNN's does it in the forward pass, as minimx does.
-    With ``fix_gamma`` MXNet also overwrites gamma with ones, which minimx does too.
+    NB: MXNet's CPU op does this in the backward pass, as minimx does (a train-mode forward
+    alone leaves the running statistics as they were); cuDNN's does it in the forward pass.
+    The batch statistics are recomputed in float64 from the data, as the forward computes
+    them, so the result does not depend on the rounding of the forward's float32 outputs.
     """
-    _, gamma, _, moving_mean, moving_var = ins
-    m = attrs["momentum"]
-    if ins[0].size:
-        np.copyto(moving_mean, moving_mean * m + mean * (1 - m), casting="unsafe")
-        np.copyto(moving_var, moving_var * m + var * (1 - m), casting="unsafe")
+    np.copyto(moving_mean, moving_mean * momentum + mean * (1 - momentum), casting="unsafe")
+    np.copyto(moving_var, moving_var * momentum + var * (1 - momentum), casting="unsafe")
+
+
+def batch_norm_backward_update(ins, attrs, stats):
+    """The update of ``_backward_BatchNorm`` (inputs 5 and 6) when it has one to do.
+
+    ``stats(x3)`` computes the batch statistics of the ``(outer, C, inner)`` data (a kernel's
+    own statistics routine: the forward's, for the same rounding).
+    """
+    if len(ins) != 7 or attrs["use_global_stats"] or ins[1].size == 0:
+        return
+    data = ins[1]
+    mean, var = stats(data.reshape(channel_view(data.shape, attrs["axis"] % data.ndim)))
+    batch_norm_update(ins[5], ins[6], attrs["momentum"], mean, var)
+
+
+def batch_norm_fix_gamma(ins, attrs):
+    """With ``fix_gamma`` a training forward overwrites gamma with ones, as MXNet does."""
     if attrs["fix_gamma"]:
-        gamma.fill(1)
+        ins[1].fill(1)
 
 
 def batch_norm_is_training(attrs):
@@ -54,8 +69,8 @@ def batch_norm_is_training(attrs):
 def batch_norm(ins, outs, attrs):
     """``out = (x - mean) / sqrt(var + eps) * gamma + beta`` per channel of axis ``axis``.
 
-    Training: batch statistics (then the running statistics are updated). Inference, or
-    ``use_global_stats``: the running statistics. Outputs 1 and 2 are the mean and the inverse
+    Training: batch statistics (the running statistics are left to the backward). Inference,
+    or ``use_global_stats``: the running statistics. Outputs 1 and 2 are the mean and the inverse
     standard deviation ``1 / sqrt(var + eps)`` that were used.
     """
     data, gamma, beta, moving_mean, moving_var = ins
@@ -63,7 +78,7 @@ def batch_norm(ins, outs, attrs):
     x3 = data.reshape(channel_view(data.shape, attrs["axis"] % data.ndim))
     if batch_norm_is_training(attrs):
         mean, var = batch_norm_stats(x3)
-        batch_norm_update(ins, attrs, mean, var)
+        batch_norm_fix_gamma(ins, attrs)
     else:
         mean, var = moving_mean.astype(np.float64), moving_var.astype(np.float64)
     invstd = 1.0 / np.sqrt(var + attrs["eps"])
@@ -82,8 +97,11 @@ def backward_batch_norm(ins, outs, attrs):
 
         dx = scale * (g - mean(g) - xhat * mean(g * xhat))    # batch statistics
         dx = scale * g                                        # use_global_stats
+
+    Given the running statistics (inputs 5 and 6) with batch statistics, it updates them.
     """
-    out_grad, data, gamma, mean, invstd = ins
+    out_grad, data, gamma, mean, invstd = ins[:5]
+    batch_norm_backward_update(ins, attrs, batch_norm_stats)
     dx, dgamma, dbeta = outs
     shape3 = channel_view(data.shape, attrs["axis"] % data.ndim)
     g = out_grad.reshape(shape3).astype(np.float64)

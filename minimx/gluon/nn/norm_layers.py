@@ -43,10 +43,10 @@ class BatchNorm(HybridBlock):
 
     In prediction, or with ``use_global_stats=True``, the running statistics are used.
 
-    NB: MXNet's CPU operator updates the running statistics in the *backward* pass, so a
-    training-mode forward without ``backward()`` leaves them as they were there; minimx's op
-    updates them in the forward pass, as MXNet's GPU (cuDNN) operator does. After a training
-    step (forward and backward) both give the same numbers.
+    NB: as MXNet's CPU operator, minimx updates the running statistics in the *backward* pass
+    (once per recorded call that backward goes through), so a training-mode forward without
+    ``backward()`` leaves them as they were; MXNet's GPU (cuDNN) operator updates them in the
+    forward pass. After a training step (forward and backward) all give the same numbers.
 
     Parameters
     ----------
