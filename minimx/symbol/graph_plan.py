@@ -56,7 +56,7 @@ class _Bulk:
 class _Mode:
     """How one kind of call runs: its memory layout and, in training, its backward."""
     __slots__ = ("layout", "grad", "saved", "wanted", "backward_plans", "static", "steps",
-                 "fusion", "keep", "segments")
+                 "fusion", "keep", "segments", "program")
 
     def __init__(self, layout, grad=None, wanted=(), steps=None, fusion=None):
         self.layout, self.grad, self.wanted = layout, grad, wanted
@@ -66,6 +66,31 @@ class _Mode:
         self.static = None       # (slot buffers, engine var) when static_alloc keeps them
         self.keep = frozenset()  # values that get NDArrays: the heads and what backward reads
         self.segments = None     # step indices per engine op (segments.py), None: one op
+        self.program = None      # _compile's entries, built at the first call
+
+
+def _compile(plan, mode):
+    """A mode's steps as the flat entries ``GraphPlan._run`` loops over: per op step
+    ``(index, kernel, refs, outputs plan, attrs, op if it needs per-call attrs, mutated refs)``;
+    an output's plan is ``(0, slot, bytes, shape, dtype)`` (a window of a shared slot),
+    ``(1, ...)`` (an array of its own) or ``(2, ...)`` (a bare buffer)."""
+    layout = mode.layout
+    slot_of = layout.slot_of if layout is not None else {}
+    prog = []
+    for i, st in enumerate(mode.steps):
+        if st is None or st is FUSED_AWAY:     # variables; nodes computed inside a fused step
+            continue
+        outs = []
+        for j, (shape, dtype) in enumerate(st.outs):
+            slot = slot_of.get((i, j))
+            if slot is not None:
+                outs.append((0, slot, layout.nbytes[(i, j)], shape, dtype))
+            else:
+                outs.append((1 if (i, j) in mode.keep else 2, None, None, shape, dtype))
+        op = st.op if st.op.needs_extra_attrs else None
+        prog.append((i, st.kernel, st.refs, tuple(outs), st.attrs, op,
+                     tuple(st.refs[m] for m in st.mutated)))
+    return prog
 
 
 def _push_segments(engine, segments, step_io, ctx):
@@ -264,40 +289,100 @@ class GraphPlan:
         return [alloc((n,), np.uint8) for n in layout.slot_bytes], None
 
     def _run(self, arrays, mode):
+        if bool(mode.wanted) and mode.grad is None:
+            return self._run_per_node(arrays, mode)
+        prog = mode.program
+        if prog is None:
+            prog = mode.program = _compile(self, mode)
+        ctx = self.ctx
+        alloc, wrap = (ctx._backend or ctx.backend).alloc, NDArray._wrap
+        slots, static_var = self._slots(mode, alloc)
+        # Per node: its outputs as the kernels see them (raw buffers), and as NDArrays where
+        # the values outlive the call (the heads, what backward reads, values crossing segments).
+        raw, arr = [None] * len(mode.steps), [None] * len(mode.steps)
+        for i, x in zip(self.var_index, arrays):
+            raw[i], arr[i] = (x._data,), (x,)
+        calls, wrote, segmented = [], [], mode.segments is not None
+        step_io = {} if segmented else None
+        for i, kernel, refs, outs_plan, attrs, op, mutated in prog:
+            outs, nds = [], []
+            for kind, a, b, shape, dtype in outs_plan:
+                if kind == 0:          # a window of a slot shared with other values
+                    outs.append(slots[a][:b].view(dtype).reshape(shape))
+                    nds.append(None)
+                elif kind == 1:        # a value that outlives the call: an array of its own
+                    o = wrap(Chunk(alloc(shape, dtype), ctx), 0, shape)
+                    outs.append(o._data)
+                    nds.append(o)
+                else:                  # a buffer nobody else sees
+                    outs.append(alloc(shape, dtype))
+                    nds.append(None)
+            if op is not None:         # the op needs per-call attributes
+                attrs = dict(attrs)
+                if op.train_aware:
+                    attrs["is_train"] = tape.state.training
+                if op.random:
+                    rng = ctx_rng(ctx)
+                    attrs["rng"] = rng.state
+            call = (kernel, tuple(raw[k][j] for k, j in refs), tuple(outs), attrs)
+            calls.append(call)
+            raw[i], arr[i] = outs, nds
+            step_wrote = [o._chunk for o in nds if o is not None]
+            for k, j in mutated:
+                x = arr[k][j]
+                if x is not None:
+                    step_wrote.append(x._chunk)
+            if op is not None and op.random:
+                step_wrote.append(ctx_rng(ctx).var)
+            if segmented:
+                step_io[i] = (call, [arr[k][j]._chunk for k, j in refs if arr[k][j] is not None],
+                              step_wrote)
+            else:
+                wrote += step_wrote
+        engine = _engines.current or get_engine()
+        if segmented:
+            _push_segments(engine, mode.segments, step_io, ctx)
+        else:
+            writes, seen = [], set()
+            for c in wrote:
+                if id(c) not in seen:
+                    seen.add(id(c))
+                    writes.append(c)
+            reads = []
+            for x in arrays:
+                c = x._chunk
+                if id(c) not in seen:
+                    seen.add(id(c))
+                    reads.append(c)
+            if static_var is not None:
+                writes.append(static_var)
+            engine.push(_Bulk(calls), reads, writes, ctx, "CachedOp", False)
+        result = [arr[k][j] for k, j in self.heads]
+        if mode.grad is not None:
+            saved = [arr[k][j] for k, j in mode.saved]
+            tape.record(CachedOpGrad(self, mode), {}, list(arrays) + saved, result)
+        return result
+
+    def _run_per_node(self, arrays, mode):
+        """Every node's value an array, every node recorded on the tape as if called one by one
+        (a graph whose backward could not be traced)."""
         ctx = self.ctx
         alloc, wrap = (ctx._backend or ctx.backend).alloc, NDArray._wrap
         training = tape.state.training
-        per_node = bool(mode.wanted) and mode.grad is None
-        layout = mode.layout
-        slot_of = layout.slot_of if layout is not None else {}
-        slots, static_var = self._slots(mode, alloc)
-        keep = mode.keep
         values, calls, writes, seen = [], [], [], set()
-        segmented = mode.segments is not None
-        step_io = {}        # segmented: step -> (call, chunks it reads, chunks it writes)
         it = iter(arrays)
-        for i, st in enumerate(mode.steps):
+        for st in mode.steps:
             if st is None:
                 values.append((next(it),))
                 continue
-            if st is FUSED_AWAY:       # computed inside a later fused step: no value of its own
-                values.append(())
-                continue
             ins = [values[k][j] for k, j in st.refs]
             outs = []
-            for j, (s, d) in enumerate(st.outs):
-                slot = slot_of.get((i, j))
-                if slot is not None:
-                    outs.append(slots[slot][:layout.nbytes[(i, j)]].view(d).reshape(s))
-                elif per_node or (i, j) in keep:
-                    o = wrap(Chunk(alloc(s, d), ctx), 0, s)
-                    seen.add(id(o._chunk))
-                    writes.append(o._chunk)
-                    outs.append(o)
-                else:
-                    outs.append(alloc(s, d))
-            attrs = st.attrs
-            op = st.op
+            for s, d in st.outs:
+                o = wrap(Chunk(alloc(s, d), ctx), 0, s)
+                seen.add(id(o._chunk))
+                writes.append(o._chunk)
+                outs.append(o)
+            attrs, op = st.attrs, st.op
             if op.needs_extra_attrs:
                 attrs = dict(attrs)
                 if op.train_aware:
@@ -308,42 +393,22 @@ class GraphPlan:
                     if id(rng.var) not in seen:
                         seen.add(id(rng.var))
                         writes.append(rng.var)
-            call = (st.kernel, tuple(x._data if isinstance(x, NDArray) else x for x in ins),
-                    tuple(o._data if isinstance(o, NDArray) else o for o in outs), attrs)
-            calls.append(call)
+            calls.append((st.kernel, tuple(x._data for x in ins), tuple(o._data for o in outs),
+                          attrs))
             for m in st.mutated:
-                x = ins[m]
-                if isinstance(x, NDArray) and id(x._chunk) not in seen:
-                    seen.add(id(x._chunk))
-                    writes.append(x._chunk)
-            if segmented:
-                wrote = [o._chunk for o in outs if isinstance(o, NDArray)]
-                wrote += [x._chunk for m, x in enumerate(ins) if m in st.mutated and
-                          isinstance(x, NDArray)]
-                if op.random:
-                    wrote.append(ctx_rng(ctx).var)
-                step_io[i] = (call, [x._chunk for x in ins if isinstance(x, NDArray)], wrote)
-            if per_node:
-                tape.record(op, attrs, ins, outs)
+                if id(ins[m]._chunk) not in seen:
+                    seen.add(id(ins[m]._chunk))
+                    writes.append(ins[m]._chunk)
+            tape.record(op, attrs, ins, outs)
             values.append(outs)
-        engine = _engines.current or get_engine()
-        if segmented:
-            _push_segments(engine, mode.segments, step_io, ctx)
-        else:
-            reads = []
-            for x in arrays:
-                c = x._chunk
-                if id(c) not in seen:
-                    seen.add(id(c))
-                    reads.append(c)
-            if static_var is not None:
-                writes.append(static_var)
-            engine.push(_Bulk(calls), reads, writes, ctx, "CachedOp", False)
-        result = [values[k][j] for k, j in self.heads]
-        if mode.grad is not None:
-            saved = [values[k][j] for k, j in mode.saved]
-            tape.record(CachedOpGrad(self, mode), {}, list(arrays) + saved, result)
-        return result
+        reads = []
+        for x in arrays:
+            if id(x._chunk) not in seen:
+                seen.add(id(x._chunk))
+                reads.append(x._chunk)
+        (_engines.current or get_engine()).push(_Bulk(calls), reads, writes, ctx, "CachedOp",
+                                                False)
+        return [values[k][j] for k, j in self.heads]
 
     # ---- backward -------------------------------------------------------------------------------
     def run_backward(self, mode, inputs, outputs, out_grads):
