@@ -252,6 +252,8 @@ print("inference: %(naive_bytes)d bytes of node outputs, %(planned_bytes)d after
       "(%(in_place)d written in place)" % infer_report)
 print("training:  %(naive_bytes)d bytes of node outputs, %(planned_bytes)d after planning"
       % train_report)
+fusion = next(iter(net._cached_op.plans.values())).fusion_report()   # the Scorer's graph
+print("Scorer's graph, elementwise fusion: %(nodes)d op nodes run as %(after)d kernels" % fusion)
 with autograd.record():
     out = mlp(small)
 print("the tape holds one node for the whole block:", type(out._node[0].op).__name__)
@@ -260,10 +262,13 @@ print("the tape holds one node for the whole block:", type(out._node[0].op).__na
 # Training keeps more: the backward needs a layer's input to get its weight's gradient, and
 # `relu`'s output to know where it let gradients through. On ResNet-18 the planner saves
 # about three quarters of the forward's memory at inference and about a quarter in training
-# (`bench/README.md`). On an OpenCL device (`mx.gpu()`) a third pass fuses chains of
-# elementwise nodes (`_mul_scalar` then `_plus_scalar` above) into one generated kernel, one loop
-# over the data instead of two (`minimx/symbol/fusion.py`, `plan.fusion_report()`); on the CPU
-# those nodes run in place instead.
+# (`bench/README.md`). A third pass fuses chains of elementwise nodes (`_mul_scalar` then
+# `_plus_scalar` above) into one kernel, one loop over the data instead of two
+# (`minimx/symbol/fusion.py`, `plan.fusion_report()`): on an OpenCL device (`mx.gpu()`) a
+# generated kernel, on the CPU a small register machine written in Cython
+# (`minimx/_kernels/cpu/fused.pyx`) that runs the whole chain block by block, each block's values
+# staying in the L1 cache. A fourth splits off heavy branches that nothing else reads (a weight's
+# gradient) as engine ops of their own, so they run beside the rest (`minimx/symbol/segments.py`).
 #
 # ### Pitfall 1: `x.shape` inside `hybrid_forward`
 #
@@ -442,6 +447,7 @@ assert [n["op"] for n in op_nodes] == ["FullyConnected", "Activation", "FullyCon
 assert len(var_nodes) == 5 and sym.list_arguments()[0] == "data"
 assert infer_report["planned_bytes"] < infer_report["naive_bytes"]           # buffers shared
 assert train_report["planned_bytes"] <= train_report["naive_bytes"]
+assert fusion["after"] < fusion["nodes"]                                      # a fused chain
 assert type(out._node[0].op).__name__ == "CachedOpGrad"                      # one tape node
 assert sum(ops_imperative.values()) == 13, ops_imperative
 assert sum(ops_hybrid.values()) < sum(ops_imperative.values()), ops_hybrid
