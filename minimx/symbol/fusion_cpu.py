@@ -20,24 +20,14 @@ is not fused: bit-for-bit equality with the unfused plan is the contract.
 """
 import numpy as np
 
+from .._kernels.scalar_ops import SCALAR_AS_BINARY
+
 __all__ = ["cpu_recipe", "cpu_program"]
 
 _C_BINARY = ("add", "sub", "mul", "div", "maximum", "minimum", "power", "hypot", "equal",
              "not_equal", "greater", "greater_equal", "lesser", "lesser_equal", "logical_and",
              "logical_or", "logical_xor")
-# scalar op -> (binary op, reflected): ``op(x, s)``, or ``op(s, x)`` when reflected
-_SCALAR = {
-    "_plus_scalar": ("add", False), "_minus_scalar": ("sub", False),
-    "_rminus_scalar": ("sub", True), "_mul_scalar": ("mul", False), "_div_scalar": ("div", False),
-    "_rdiv_scalar": ("div", True), "_power_scalar": ("power", False),
-    "_rpower_scalar": ("power", True), "_maximum_scalar": ("maximum", False),
-    "_minimum_scalar": ("minimum", False), "_hypot_scalar": ("hypot", False),
-    "_equal_scalar": ("equal", False), "_not_equal_scalar": ("not_equal", False),
-    "_greater_scalar": ("greater", False), "_greater_equal_scalar": ("greater_equal", False),
-    "_lesser_scalar": ("lesser", False), "_lesser_equal_scalar": ("lesser_equal", False),
-    "_logical_and_scalar": ("logical_and", False), "_logical_or_scalar": ("logical_or", False),
-    "_logical_xor_scalar": ("logical_xor", False),
-}
+_SCALAR = SCALAR_AS_BINARY      # scalar op -> (binary op, reflected)
 X, ONE = ("in", 0), ("c", 1.0)
 _SOFTSIGN = [("abs", (X,), None), ("add", (("t", 0), ONE), None),
              ("div", (X, ("t", 1)), None)]

@@ -11,6 +11,8 @@ computes in float64, mixed dtypes): those go to the host fallback (``fallback.py
 """
 import numpy as np
 
+from ..scalar_ops import SCALAR_AS_BINARY
+
 __all__ = ["KERNELS", "ctype", "floats", "launch_1d", "strided_index"]
 
 _CTYPES = {np.dtype(np.float32): "float", np.dtype(np.float64): "double",
@@ -70,19 +72,7 @@ _BINARY_EXACT = {
     "logical_xor": "(T)((a != 0) != (b != 0))",
 }
 _BINARY_FLOAT = {"div": "a / b", "power": "pow(a, b)", "hypot": "hypot(a, b)"}
-# scalar op -> (binary name, reflected)
-_SCALAR = {
-    "_plus_scalar": ("add", False), "_minus_scalar": ("sub", False),
-    "_rminus_scalar": ("sub", True), "_mul_scalar": ("mul", False), "_div_scalar": ("div", False),
-    "_rdiv_scalar": ("div", True), "_power_scalar": ("power", False),
-    "_rpower_scalar": ("power", True), "_maximum_scalar": ("maximum", False),
-    "_minimum_scalar": ("minimum", False), "_hypot_scalar": ("hypot", False),
-    "_equal_scalar": ("equal", False), "_not_equal_scalar": ("not_equal", False),
-    "_greater_scalar": ("greater", False), "_greater_equal_scalar": ("greater_equal", False),
-    "_lesser_scalar": ("lesser", False), "_lesser_equal_scalar": ("lesser_equal", False),
-    "_logical_and_scalar": ("logical_and", False), "_logical_or_scalar": ("logical_or", False),
-    "_logical_xor_scalar": ("logical_xor", False),
-}
+_SCALAR = SCALAR_AS_BINARY      # scalar op -> (binary op, reflected)
 
 
 def _source(name, T, params, body, To=None):
