@@ -19,6 +19,7 @@ from . import image as img
 from . import profiler
 from . import kvstore
 from . import kvstore as kv
+from . import operator
 from .base import MXNetError
 from .context import Context, cpu, cpu_pinned, current_context, gpu, num_gpus
 
@@ -27,4 +28,4 @@ __version__ = "0.1.0"
 __all__ = ["autograd", "nd", "ndarray", "engine", "base", "MXNetError", "Context", "cpu", "gpu", "cpu_pinned",
            "current_context", "num_gpus", "random", "test_utils", "lr_scheduler",
            "initializer", "init", "optimizer", "metric", "name", "AttrScope", "gluon", "image", "img", "profiler", "kvstore", "kv",
-           "symbol", "sym", "visualization", "viz"]
+           "symbol", "sym", "visualization", "viz", "operator"]

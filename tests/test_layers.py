@@ -14,7 +14,7 @@ LAYERS = {
     "ndarray": 3,
     "random": 4, "autograd": 4, "symbol": 4,
     "initializer": 5, "initializer_kinds": 5, "optimizer": 5, "lr_scheduler": 5, "metric": 5, "kvstore": 5,
-    "profiler": 5,
+    "profiler": 5, "operator": 5,
     "test_utils": 5, "test_utils_symbolic": 5, "visualization": 5, "data": 5, "metric_base": 5, "metric_classification": 5,
     "metric_regression": 5, "image": 5,
     "gluon": 6,

@@ -73,8 +73,9 @@ from .gen_optim import (  # noqa: F401
     mp_lamb_update_phase1, mp_lamb_update_phase2, mp_nag_mom_update, mp_sgd_mom_update,
     mp_sgd_update, multi_all_finite, multi_lars, multi_mp_sgd_mom_update, multi_mp_sgd_update,
     multi_sgd_mom_update, multi_sgd_update, multi_sum_sq, nag_mom_update,
-    preloaded_multi_sgd_update, reset_arrays, rmsprop_update, rmspropalex_update, sgd_mom_update,
-    sgd_update, signsgd_update, signum_update,
+    preloaded_multi_mp_sgd_mom_update, preloaded_multi_mp_sgd_update,
+    preloaded_multi_sgd_mom_update, preloaded_multi_sgd_update, reset_arrays, rmsprop_update,
+    rmspropalex_update, sgd_mom_update, sgd_update, signsgd_update, signum_update,
 )
 from .gen_sequence import (  # noqa: F401
     SequenceLast, SequenceReverse, amp_cast, amp_multicast, cast_storage, fill_element_0index,
@@ -91,6 +92,17 @@ from .gen_linalg_la import (  # noqa: F401
 )
 from .gen_rnn import (  # noqa: F401
     RNN,
+)
+from .gen_random_pdf import (  # noqa: F401
+    random_pdf_dirichlet, random_pdf_exponential, random_pdf_gamma,
+    random_pdf_generalized_negative_binomial, random_pdf_negative_binomial, random_pdf_normal,
+    random_pdf_poisson, random_pdf_uniform,
+)
+from .gen_im2col_ops import (  # noqa: F401
+    col2im, im2col,
+)
+from .gen_custom import (  # noqa: F401
+    Custom,
 )
 # END generated imports
 

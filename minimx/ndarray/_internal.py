@@ -17,4 +17,5 @@ from .gen_view import _window, _window_backward
 from .gen_linalg_la import _linalg_det, _linalg_extractdiag, _linalg_extracttrian, _linalg_gelqf, _linalg_inverse, _linalg_makediag, _linalg_maketrian, _linalg_potri, _linalg_slogdet, _linalg_sumlogdiag, _linalg_syevd, _linalg_trmm
 from .gen_contrib import _contrib_arange_like, _contrib_div_sqrt_dim, _contrib_index_array, _contrib_index_copy, _contrib_quadratic
 from .gen_rnn import _backward_rnn_layer, _rnn_layer
+from .gen_random_pdf import _backward_pdf_dirichlet, _backward_pdf_exponential, _backward_pdf_gamma, _backward_pdf_generalized_negative_binomial, _backward_pdf_negative_binomial, _backward_pdf_normal, _backward_pdf_poisson, _backward_pdf_uniform, _random_pdf_dirichlet, _random_pdf_exponential, _random_pdf_gamma, _random_pdf_generalized_negative_binomial, _random_pdf_negative_binomial, _random_pdf_normal, _random_pdf_poisson, _random_pdf_uniform
 from .tape import is_recording, is_training

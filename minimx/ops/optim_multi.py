@@ -16,6 +16,10 @@ sends groups of ``MXNET_OPTIMIZER_AGGREGATION_SIZE``, default 4). ``multi_sgd_mo
 its results equal ``sgd_mom_update``'s per weight bit for bit, and so do minimx's. The mixed-
 precision multi updates are composites that call the one-weight update of each group
 (``mp_sgd_update``, ``mp_sgd_mom_update``): same values, one engine op per weight.
+The ``preloaded_multi_*`` updates (sgd, sgd_mom, mp_sgd, mp_sgd_mom) are primitives: one kernel
+per group reading ``lr``/``wd`` from the arrays; their results equal MXNet 1.9.1's bit for bit
+(``preloaded_multi_mp_sgd_update`` uses MultiSGDKernel's order of operations on weight32, which
+can differ from ``mp_sgd_update``'s by one ulp).
 NB: MXNet 1.9.1 fails on a multi update without ``out=``; minimx returns new arrays.
 """
 import numpy as np
@@ -214,6 +218,49 @@ preloaded_multi_sgd_update = OpDef(
                   attrs=[{"num_weights": 2}, {"num_weights": 1, "clip_gradient": 0.8}]),
     grad=NO_GRAD, family="optim")
 
+
+
+def _preloaded_state(group):
+    """``mutates`` of a preloaded multi update: the groups' mom/weight32 (lrs, wds come last)."""
+    stride = len(_GROUPS[group])
+
+    def mutated(attrs, n_inputs):
+        return tuple(i for i in range(n_inputs - 2) if i % stride >= 2)
+    return mutated
+
+
+def _preloaded(name, group, params, doc, dtypes, attrs):
+    return OpDef(
+        name, inputs=("*data",), params=params + (_RESCALE, _CLIP, _NUM),
+        shape=_multi_shape(group, preloaded=True), dtype=_multi_dtype(group, preloaded=True),
+        formula=f"{name[len('preloaded_multi_'):]} of each group with lrs[i] and wds[i], lrs "
+                "and wds the last two inputs", doc=doc, mutates=_preloaded_state(group),
+        domain=Domain(dtypes=dtypes, make_inputs=_multi_inputs(group, preloaded=True),
+                      attrs=attrs),
+        grad=NO_GRAD, family="optim")
+
+
+_PRELOADED_MOM_ATTRS = [{"num_weights": 2, "momentum": 0.9},
+                        {"num_weights": 1, "momentum": 0.5, "rescale_grad": 0.5,
+                         "clip_gradient": 0.8}]
+
+preloaded_multi_sgd_mom_update = _preloaded(
+    "preloaded_multi_sgd_mom_update", "mom", (_MOMENTUM,),
+    "multi_sgd_mom_update with the learning rates and weight decays given as two float32 arrays "
+    "after the groups; the moms are updated in place.", ("float32", "float64", "float16"),
+    _PRELOADED_MOM_ATTRS)
+
+preloaded_multi_mp_sgd_update = _preloaded(
+    "preloaded_multi_mp_sgd_update", "mp", (),
+    "multi_mp_sgd_update with the learning rates and weight decays given as two float32 arrays "
+    "after the groups; the float32 master copies are updated in place.", _MP,
+    [{"num_weights": 2}, {"num_weights": 1, "rescale_grad": 0.5, "clip_gradient": 0.8}])
+
+preloaded_multi_mp_sgd_mom_update = _preloaded(
+    "preloaded_multi_mp_sgd_mom_update", "mp_mom", (_MOMENTUM,),
+    "multi_mp_sgd_mom_update with the learning rates and weight decays given as two float32 "
+    "arrays after the groups; moms and master copies are updated in place.", _MP,
+    _PRELOADED_MOM_ATTRS)
 
 # -- helpers of mixed-precision and LARS training -------------------------------------------------
 def _floats(attrs, *dtypes):

@@ -6,7 +6,7 @@ declarations and run the script again."""
 from ..ops import get_op
 from .symbol import _Null, given, make_symbol
 
-__all__ = ['adam_update', 'all_finite', 'ftml_update', 'ftrl_update', 'lamb_update_phase1', 'lamb_update_phase2', 'mp_lamb_update_phase1', 'mp_lamb_update_phase2', 'mp_nag_mom_update', 'mp_sgd_mom_update', 'mp_sgd_update', 'multi_all_finite', 'multi_lars', 'multi_mp_sgd_mom_update', 'multi_mp_sgd_update', 'multi_sgd_mom_update', 'multi_sgd_update', 'multi_sum_sq', 'nag_mom_update', 'preloaded_multi_sgd_update', 'reset_arrays', 'rmsprop_update', 'rmspropalex_update', 'sgd_mom_update', 'sgd_update', 'signsgd_update', 'signum_update']
+__all__ = ['adam_update', 'all_finite', 'ftml_update', 'ftrl_update', 'lamb_update_phase1', 'lamb_update_phase2', 'mp_lamb_update_phase1', 'mp_lamb_update_phase2', 'mp_nag_mom_update', 'mp_sgd_mom_update', 'mp_sgd_update', 'multi_all_finite', 'multi_lars', 'multi_mp_sgd_mom_update', 'multi_mp_sgd_update', 'multi_sgd_mom_update', 'multi_sgd_update', 'multi_sum_sq', 'nag_mom_update', 'preloaded_multi_mp_sgd_mom_update', 'preloaded_multi_mp_sgd_update', 'preloaded_multi_sgd_mom_update', 'preloaded_multi_sgd_update', 'reset_arrays', 'rmsprop_update', 'rmspropalex_update', 'sgd_mom_update', 'sgd_update', 'signsgd_update', 'signum_update']
 
 _adam_update_op = get_op('adam_update')
 _all_finite_op = get_op('all_finite')
@@ -27,6 +27,9 @@ _multi_sgd_mom_update_op = get_op('multi_sgd_mom_update')
 _multi_sgd_update_op = get_op('multi_sgd_update')
 _multi_sum_sq_op = get_op('multi_sum_sq')
 _nag_mom_update_op = get_op('nag_mom_update')
+_preloaded_multi_mp_sgd_mom_update_op = get_op('preloaded_multi_mp_sgd_mom_update')
+_preloaded_multi_mp_sgd_update_op = get_op('preloaded_multi_mp_sgd_update')
+_preloaded_multi_sgd_mom_update_op = get_op('preloaded_multi_sgd_mom_update')
 _preloaded_multi_sgd_update_op = get_op('preloaded_multi_sgd_update')
 _reset_arrays_op = get_op('reset_arrays')
 _rmsprop_update_op = get_op('rmsprop_update')
@@ -668,6 +671,85 @@ def nag_mom_update(weight=None, grad=None, mom=None, lr=_Null, momentum=_Null, w
     """
     attrs = given((('lr', lr), ('momentum', momentum), ('wd', wd), ('rescale_grad', rescale_grad), ('clip_gradient', clip_gradient), ), kwargs)
     return make_symbol(_nag_mom_update_op, [weight, grad, mom], attrs, name, attr=attr, hint=_hint)
+
+
+def preloaded_multi_mp_sgd_mom_update(*data, momentum=_Null, rescale_grad=_Null, clip_gradient=_Null, num_weights=_Null, name=None, attr=None, out=None, _hint=None, **kwargs):
+    """multi_mp_sgd_mom_update with the learning rates and weight decays given as two float32 arrays after the groups; moms and master copies are updated in place.
+
+    ``mp_sgd_mom_update of each group with lrs[i] and wds[i], lrs and wds the last two inputs``
+
+    Parameters
+    ----------
+    *data : Symbol
+        Input arrays.
+    momentum : float, default=0.0
+        decay of the momentum
+    rescale_grad : float, default=1.0
+        multiplies every gradient first
+    clip_gradient : float, default=-1.0
+        clip the rescaled gradients to [-c, c] when c >= 0 (NB: 0 zeroes them)
+    num_weights : int, default=1
+        number of weights (groups of inputs)
+
+    Returns
+    -------
+    Symbol or list of Symbols
+        See the declaration ``minimx.ops.optim.preloaded_multi_mp_sgd_mom_update``.
+    """
+    attrs = given((('momentum', momentum), ('rescale_grad', rescale_grad), ('clip_gradient', clip_gradient), ('num_weights', num_weights), ), kwargs)
+    return make_symbol(_preloaded_multi_mp_sgd_mom_update_op, list(data), attrs, name, attr=attr, hint=_hint)
+
+
+def preloaded_multi_mp_sgd_update(*data, rescale_grad=_Null, clip_gradient=_Null, num_weights=_Null, name=None, attr=None, out=None, _hint=None, **kwargs):
+    """multi_mp_sgd_update with the learning rates and weight decays given as two float32 arrays after the groups; the float32 master copies are updated in place.
+
+    ``mp_sgd_update of each group with lrs[i] and wds[i], lrs and wds the last two inputs``
+
+    Parameters
+    ----------
+    *data : Symbol
+        Input arrays.
+    rescale_grad : float, default=1.0
+        multiplies every gradient first
+    clip_gradient : float, default=-1.0
+        clip the rescaled gradients to [-c, c] when c >= 0 (NB: 0 zeroes them)
+    num_weights : int, default=1
+        number of weights (groups of inputs)
+
+    Returns
+    -------
+    Symbol or list of Symbols
+        See the declaration ``minimx.ops.optim.preloaded_multi_mp_sgd_update``.
+    """
+    attrs = given((('rescale_grad', rescale_grad), ('clip_gradient', clip_gradient), ('num_weights', num_weights), ), kwargs)
+    return make_symbol(_preloaded_multi_mp_sgd_update_op, list(data), attrs, name, attr=attr, hint=_hint)
+
+
+def preloaded_multi_sgd_mom_update(*data, momentum=_Null, rescale_grad=_Null, clip_gradient=_Null, num_weights=_Null, name=None, attr=None, out=None, _hint=None, **kwargs):
+    """multi_sgd_mom_update with the learning rates and weight decays given as two float32 arrays after the groups; the moms are updated in place.
+
+    ``sgd_mom_update of each group with lrs[i] and wds[i], lrs and wds the last two inputs``
+
+    Parameters
+    ----------
+    *data : Symbol
+        Input arrays.
+    momentum : float, default=0.0
+        decay of the momentum
+    rescale_grad : float, default=1.0
+        multiplies every gradient first
+    clip_gradient : float, default=-1.0
+        clip the rescaled gradients to [-c, c] when c >= 0 (NB: 0 zeroes them)
+    num_weights : int, default=1
+        number of weights (groups of inputs)
+
+    Returns
+    -------
+    Symbol or list of Symbols
+        See the declaration ``minimx.ops.optim.preloaded_multi_sgd_mom_update``.
+    """
+    attrs = given((('momentum', momentum), ('rescale_grad', rescale_grad), ('clip_gradient', clip_gradient), ('num_weights', num_weights), ), kwargs)
+    return make_symbol(_preloaded_multi_sgd_mom_update_op, list(data), attrs, name, attr=attr, hint=_hint)
 
 
 def preloaded_multi_sgd_update(*data, rescale_grad=_Null, clip_gradient=_Null, num_weights=_Null, name=None, attr=None, out=None, _hint=None, **kwargs):

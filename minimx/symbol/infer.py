@@ -10,6 +10,7 @@ import math
 import numpy as np
 
 from ..base import MXNetError
+from ..ops.custom import param_shapes as _custom_param_shapes
 from .symbol import topo_order
 
 __all__ = ["infer_shape", "infer_type", "known"]
@@ -59,6 +60,7 @@ PARAM_SHAPES = {
     "LinearRegressionOutput": lambda a, d: {1: d},
     "LogisticRegressionOutput": lambda a, d: {1: d},
     "MAERegressionOutput": lambda a, d: {1: d},
+    "Custom": _custom_param_shapes,      # the Prop's infer_shape (``label`` from ``data``)
 }
 
 

@@ -7,6 +7,8 @@ and the count it computes (BatchNorm computes 3 and shows 1; MXNet's JSON counts
 ``tests/test_symbol.py`` checks this table against every op's shape rule.
 """
 
+from ..ops import custom as _custom
+
 __all__ = ["num_outputs", "total_outputs", "output_names"]
 
 
@@ -37,6 +39,7 @@ _MULTI = {
     "_sample_multinomial": (lambda a: 2 if a["get_prob"] else 1,) * 2,
     "moments": (lambda a: 2,) * 2,
     "_histogram": (lambda a: 2,) * 2,
+    "Custom": (_custom.num_outputs,) * 2,      # as many as the Prop's list_outputs()
     "_linalg_gelqf": (lambda a: 2,) * 2,
     "_linalg_slogdet": (lambda a: 2,) * 2,
     "_linalg_syevd": (lambda a: 2,) * 2,
@@ -44,6 +47,10 @@ _MULTI = {
     "_backward_BatchNorm": (lambda a: 3,) * 2,
     "_backward_BilinearSampler": (lambda a: 2,) * 2,
     "_backward_Correlation": (lambda a: 2,) * 2,
+    # random_pdf_X's gradients: the sample's, then each parameter's
+    **{f"_backward_pdf_{d}": (lambda a: 2,) * 2 for d in ("exponential", "poisson", "dirichlet")},
+    **{f"_backward_pdf_{d}": (lambda a: 3,) * 2 for d in (
+        "uniform", "normal", "gamma", "negative_binomial", "generalized_negative_binomial")},
     "multi_sgd_update": (lambda a: a["num_weights"],) * 2,
     "multi_sgd_mom_update": (lambda a: a["num_weights"],) * 2,
     "multi_mp_sgd_update": (lambda a: a["num_weights"],) * 2,
@@ -81,6 +88,8 @@ def output_names(node):
     if node.op is None:
         return [node.name]
     n = node.num_outputs
+    if node.op.name == "Custom":    # the Prop names them: ['q_squared'], as MXNet does
+        return [f"{node.name}_{name}" for name in _custom.output_names(node.parsed)]
     if n == 1:
         return [node.name + "_output"]
     names = _NAMES.get(node.op.name)

@@ -15,6 +15,7 @@ import threading
 from .. import attribute as _attribute
 from .. import name as _name
 from ..base import MXNetError, numeric_types
+from ..ops import custom as _custom
 from ..ops import get_op
 from .node import Node, _aux_inputs, topo_order
 from .outputs import output_names
@@ -430,6 +431,10 @@ def make_symbol(op, inputs, attrs, name=None, input_names=None, hint=None, attr=
     attr = {k: v for k, v in scoped.items() if k.startswith("__")}
     attrs.update({k: v for k, v in scoped.items() if not k.startswith("__")})
     name = _name.current().get(name, hint or op.name.lower())
+    if op.name == "Custom":    # inputs by the Prop's names: Custom(data=x, label=y, op_type=...)
+        keyed = {k: v for k, v in attrs.items() if isinstance(v, Symbol)}
+        attrs = {k: v for k, v in attrs.items() if k not in keyed}
+        inputs, input_names = _custom.arrange_inputs(op.parse(attrs), inputs, keyed)
     entries = []
     names = input_names or op.inputs
     parsed = None

@@ -9,7 +9,7 @@ its order of operations only: ``weight + (-lr * wd * weight - lr * clip(rescale_
 """
 import numpy as np
 
-from .optim import clip, hyper, sgd_mom_update
+from .optim import clip, hyper, mp_sgd_mom_update, sgd_mom_update
 
 __all__ = ["KERNELS", "multi_sgd_weight"]
 
@@ -51,6 +51,29 @@ def preloaded_multi_sgd_update(ins, outs, attrs):
         out[...] = multi_sgd_weight(ins[2 * i], ins[2 * i + 1], t(lrs[i]), t(wds[i]), rescale,
                                     bound)
 
+
+
+def _preloaded(one_weight, stride):
+    """A preloaded multi update made of a one-weight kernel: ``lr`` and ``wd`` of group ``i``
+    are ``lrs[i]`` and ``wds[i]`` (float32 values, as the one-weight op's parameters)."""
+    def kernel(ins, outs, attrs):
+        lrs, wds = ins[-2].reshape(-1), ins[-1].reshape(-1)
+        for i, out in enumerate(outs):
+            one = dict(attrs, lr=float(lrs[i]), wd=float(wds[i]))
+            one_weight(ins[stride * i:stride * (i + 1)], (out,), one)
+    kernel.__name__ = f"preloaded_{one_weight.__name__}"
+    return kernel
+
+
+def preloaded_multi_mp_sgd_update(ins, outs, attrs):
+    """MultiSGDKernel's formula on the float32 ``weight32`` of each group (it rounds differently
+    from ``mp_sgd_update``'s ``(1 - lr * wd) * w32 - ...`` by one ulp at times, as in MXNet)."""
+    rescale, bound = _shared(attrs, np.float32)
+    lrs, wds = ins[-2].reshape(-1), ins[-1].reshape(-1)
+    for i, out in enumerate(outs):
+        w32, g = ins[3 * i + 2], ins[3 * i + 1].astype(np.float32)
+        w32[...] = multi_sgd_weight(w32, g, lrs[i], wds[i], rescale, bound)
+        out[...] = w32
 
 # -- helpers of mixed-precision and LARS training ----------------------------------------------
 def all_finite(ins, outs, attrs):
@@ -106,6 +129,9 @@ KERNELS = {
     "multi_sgd_update": multi_sgd_update,
     "multi_sgd_mom_update": multi_sgd_mom_update,
     "preloaded_multi_sgd_update": preloaded_multi_sgd_update,
+    "preloaded_multi_sgd_mom_update": _preloaded(sgd_mom_update, 3),
+    "preloaded_multi_mp_sgd_update": preloaded_multi_mp_sgd_update,
+    "preloaded_multi_mp_sgd_mom_update": _preloaded(mp_sgd_mom_update, 4),
     "all_finite": all_finite,
     "multi_all_finite": multi_all_finite,
     "multi_sum_sq": multi_sum_sq,
