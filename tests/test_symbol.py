@@ -149,3 +149,13 @@ def test_compose_replaces_variables():
     composed = net(x=mx.sym.Activation(y, act_type="relu", name="act"))
     assert composed.list_arguments() == ["y", "fc_weight", "fc_bias"] and composed.name == "fc"
     assert net.list_arguments() == ["x", "fc_weight", "fc_bias"]
+
+
+def test_a_multi_output_symbol_of_one_node_has_that_nodes_name():
+    # MXNet 1.9.1: split's symbol is <Symbol split0> with .name 'split0'; so is a Group of its
+    # outputs; a group of several nodes has no name.
+    s = mx.sym.split(mx.sym.var("x"), num_outputs=3, name="split0")
+    assert s.name == "split0" and repr(s) == "<Symbol split0>"
+    assert mx.sym.Group([s[0], s[1]]).name == "split0" and s[1].name == "split0"
+    g = mx.sym.Group([mx.sym.var("a") + 1, mx.sym.var("b") * 2])
+    assert g.name is None and repr(g).startswith("<Symbol group [")

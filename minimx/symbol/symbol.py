@@ -65,8 +65,10 @@ class Symbol:
     # ---- naming and listing -------------------------------------------------------------------
     @property
     def name(self):
-        """The name of the node behind a single-output symbol (None for a group)."""
-        if len(self._outputs) != 1:
+        """The name of the node behind the symbol's outputs: one node (a single output, or several
+        outputs of one node, as ``split``'s) has a name; a group of nodes has None (as MXNet)."""
+        nodes = {id(node) for node, _ in self._outputs}
+        if len(nodes) != 1:
             return None
         return self._outputs[0][0].name
 
