@@ -202,8 +202,8 @@ def LayerNorm(data=None, gamma=None, beta=None, axis=-1, eps=1e-05, output_mean_
     return invoke(_LayerNorm_op, (data, gamma, beta,), _LayerNorm_op.parse(dict(kwargs, axis=axis, eps=eps, output_mean_var=output_mean_var)), out)
 
 
-def _backward_BatchNorm(out_grad=None, data=None, gamma=None, mean=None, invstd=None, moving_mean=None, moving_var=None, axis=1, fix_gamma=True, use_global_stats=False, momentum=0.9, out=None, name=None, **kwargs):
-    """The fused gradient of BatchNorm (data, gamma, beta) from the output gradient and the forward's mean and inverse std; BatchNorm's gradient rule calls it. Given moving_mean and moving_var (and use_global_stats=False) it also updates them in place with the batch statistics of data (biased variance, recomputed in float64 as the forward does).
+def _backward_BatchNorm(out_grad=None, data=None, gamma=None, mean=None, invstd=None, moving_mean=None, moving_var=None, axis=1, fix_gamma=True, use_global_stats=False, momentum=0.9, eps=0.001, out=None, name=None, **kwargs):
+    """The fused gradient of BatchNorm (data, gamma, beta) from the output gradient and the forward's mean and inverse std; BatchNorm's gradient rule calls it. Given moving_mean and moving_var (and use_global_stats=False) it also updates them in place with the batch statistics: mean, and var = 1 / invstd^2 - eps (as MXNet 1.9.1's CPU op).
 
     ``xhat = (x - mean) * invstd; dgamma = sum(g * xhat); dbeta = sum(g); dx = gamma * invstd * (g - mean(g) - xhat * mean(g * xhat)) (batch statistics) or g * gamma * invstd; moving = moving * momentum + batch * (1 - momentum) (batch statistics)``
 
@@ -231,6 +231,8 @@ def _backward_BatchNorm(out_grad=None, data=None, gamma=None, mean=None, invstd=
         mean and invstd are constants (the running statistics): the affine gradient
     momentum : float, default=0.9
         decay of the running statistics
+    eps : float, default=0.001
+        the forward's eps: the update's var = 1 / invstd^2 - eps
     out : NDArray, optional
         The output array to write into.
 
@@ -239,4 +241,4 @@ def _backward_BatchNorm(out_grad=None, data=None, gamma=None, mean=None, invstd=
     NDArray or list of NDArrays
         See the declaration ``minimx.ops.norm._backward_BatchNorm``.
     """
-    return invoke(_backward_BatchNorm_op, (out_grad, data, gamma, mean, invstd,) + tuple(x for x in (moving_mean, moving_var,) if x is not None), _backward_BatchNorm_op.parse(dict(kwargs, axis=axis, fix_gamma=fix_gamma, use_global_stats=use_global_stats, momentum=momentum)), out)
+    return invoke(_backward_BatchNorm_op, (out_grad, data, gamma, mean, invstd,) + tuple(x for x in (moving_mean, moving_var,) if x is not None), _backward_BatchNorm_op.parse(dict(kwargs, axis=axis, fix_gamma=fix_gamma, use_global_stats=use_global_stats, momentum=momentum, eps=eps)), out)

@@ -103,7 +103,8 @@ def batch_norm_grad(F, attrs, inputs, outputs, out_grads):
     # The running statistics, for _backward_BatchNorm to update (training only).
     running = (inputs[3], inputs[4]) if training else ()
     params = dict(axis=attrs["axis"], fix_gamma=attrs["fix_gamma"],
-                  use_global_stats=not training, momentum=attrs["momentum"])
+                  use_global_stats=not training, momentum=attrs["momentum"],
+                  eps=attrs["eps"])
     if F._internal.is_recording():
         dx, dgamma, dbeta = batch_norm_composite(F, g, x, gamma, mean, invstd, attrs["axis"],
                                                  attrs["fix_gamma"], training)

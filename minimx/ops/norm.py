@@ -151,7 +151,8 @@ _backward_BatchNorm = OpDef(
             Param("fix_gamma", Bool, True, "gamma is 1 (and gets a zero gradient)"),
             Param("use_global_stats", Bool, False,
                   "mean and invstd are constants (the running statistics): the affine gradient"),
-            Param("momentum", Float, 0.9, "decay of the running statistics")),
+            Param("momentum", Float, 0.9, "decay of the running statistics"),
+            Param("eps", Float, 1e-3, "the forward's eps: the update's var = 1 / invstd^2 - eps")),
     shape=_backward_batch_norm_shape, dtype=_backward_batch_norm_dtype,
     grad=backward_batch_norm_grad, mutates=_backward_batch_norm_mutates,
     formula="xhat = (x - mean) * invstd; dgamma = sum(g * xhat); dbeta = sum(g); dx = gamma * "
@@ -160,7 +161,7 @@ _backward_BatchNorm = OpDef(
     doc="The fused gradient of BatchNorm (data, gamma, beta) from the output gradient and the "
         "forward's mean and inverse std; BatchNorm's gradient rule calls it. Given moving_mean "
         "and moving_var (and use_global_stats=False) it also updates them in place with the "
-        "batch statistics of data (biased variance, recomputed in float64 as the forward does).",
+        "batch statistics: mean, and var = 1 / invstd^2 - eps (as MXNet 1.9.1's CPU op).",
     domain=Domain(dtypes=_FLOAT_DTYPES, make_inputs=_bn_backward_inputs, grad=False,
                   attrs=[{}, {"fix_gamma": False}, {"axis": -1, "fix_gamma": False},
                          {"use_global_stats": True, "fix_gamma": False}]),

@@ -195,8 +195,8 @@ def LayerNorm(data=None, gamma=None, beta=None, axis=_Null, eps=_Null, output_me
     return make_symbol(_LayerNorm_op, [data, gamma, beta], attrs, name, attr=attr, hint=_hint)
 
 
-def _backward_BatchNorm(out_grad=None, data=None, gamma=None, mean=None, invstd=None, moving_mean=None, moving_var=None, axis=_Null, fix_gamma=_Null, use_global_stats=_Null, momentum=_Null, name=None, attr=None, out=None, _hint=None, **kwargs):
-    """The fused gradient of BatchNorm (data, gamma, beta) from the output gradient and the forward's mean and inverse std; BatchNorm's gradient rule calls it. Given moving_mean and moving_var (and use_global_stats=False) it also updates them in place with the batch statistics of data (biased variance, recomputed in float64 as the forward does).
+def _backward_BatchNorm(out_grad=None, data=None, gamma=None, mean=None, invstd=None, moving_mean=None, moving_var=None, axis=_Null, fix_gamma=_Null, use_global_stats=_Null, momentum=_Null, eps=_Null, name=None, attr=None, out=None, _hint=None, **kwargs):
+    """The fused gradient of BatchNorm (data, gamma, beta) from the output gradient and the forward's mean and inverse std; BatchNorm's gradient rule calls it. Given moving_mean and moving_var (and use_global_stats=False) it also updates them in place with the batch statistics: mean, and var = 1 / invstd^2 - eps (as MXNet 1.9.1's CPU op).
 
     ``xhat = (x - mean) * invstd; dgamma = sum(g * xhat); dbeta = sum(g); dx = gamma * invstd * (g - mean(g) - xhat * mean(g * xhat)) (batch statistics) or g * gamma * invstd; moving = moving * momentum + batch * (1 - momentum) (batch statistics)``
 
@@ -224,11 +224,13 @@ def _backward_BatchNorm(out_grad=None, data=None, gamma=None, mean=None, invstd=
         mean and invstd are constants (the running statistics): the affine gradient
     momentum : float, default=0.9
         decay of the running statistics
+    eps : float, default=0.001
+        the forward's eps: the update's var = 1 / invstd^2 - eps
 
     Returns
     -------
     Symbol or list of Symbols
         See the declaration ``minimx.ops.norm._backward_BatchNorm``.
     """
-    attrs = given((('axis', axis), ('fix_gamma', fix_gamma), ('use_global_stats', use_global_stats), ('momentum', momentum), ), kwargs)
+    attrs = given((('axis', axis), ('fix_gamma', fix_gamma), ('use_global_stats', use_global_stats), ('momentum', momentum), ('eps', eps), ), kwargs)
     return make_symbol(_backward_BatchNorm_op, [out_grad, data, gamma, mean, invstd, moving_mean, moving_var], attrs, name, attr=attr, hint=_hint)

@@ -182,13 +182,6 @@ def _stats(data, Py_ssize_t outer, Py_ssize_t channels, Py_ssize_t inner):
     return mean, var
 
 
-def _stats3(x3):
-    """``_stats`` of an ``(outer, C, inner)`` view (the reference's signature)."""
-    if x3.dtype.type not in (np.float32, np.float64):
-        return _reference.batch_norm_stats(x3)
-    return _stats(np.ascontiguousarray(x3), x3.shape[0], x3.shape[1], x3.shape[2])
-
-
 def batch_norm(ins, outs, attrs):
     """BatchNorm forward; the statistics and normalisation in Cython, per-channel work in numpy."""
     data = ins[0]
@@ -362,15 +355,15 @@ def _bn_grad_apply(const floating[::1] g, const floating[::1] x, floating[::1] d
 def backward_batch_norm(ins, outs, attrs):
     """``_backward_BatchNorm``: the two passes in Cython, the per-channel work in numpy.
 
-    Given the running statistics it first updates them with the batch statistics, computed by
-    the forward's routine (one more pass over data), so they round exactly as the forward's.
+    Given the running statistics it first updates them from the forward's saved mean and
+    invstd (numpy, per channel: ``reference.batch_norm_update``, MXNet's rounding).
     """
     out_grad, data, gamma, mean, invstd = ins[:5]
     if (data.dtype.type not in (np.float32, np.float64) or data.size == 0
             or out_grad.dtype != data.dtype):
         _reference.backward_batch_norm(ins, outs, attrs)
         return
-    _reference.batch_norm_backward_update(ins, attrs, _stats3)
+    _reference.batch_norm_backward_update(ins, attrs)
     dx, dgamma, dbeta = outs
     outer, channels, inner = _reference.channel_view(data.shape, attrs["axis"] % data.ndim)
     nthreads = _threads(data.size)

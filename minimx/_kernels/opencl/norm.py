@@ -12,14 +12,13 @@ the position ``j`` in the row::
 
 which covers a channel of ``(outer, C, inner)`` data (BatchNorm), an axis (LayerNorm), contiguous
 rows (InstanceNorm, GroupNorm) and L2Normalization's three modes. BatchNorm's training side
-effects are written by each group's first item: gamma set to 1 with ``fix_gamma`` (forward) and
-the running statistics, which, as on the CPU, the BACKWARD updates: ``_backward_BatchNorm`` runs
-``norm_fwd``/``norm_row`` once more in statistics-only mode (flag 64), so the batch statistics
-are the forward's to the bit, with the CPU kernel's rounding (``moving * momentum`` in the data
-type, the rest in double).
+effect, gamma set to 1 with ``fix_gamma``, is written by each group's first item.
 Rows of at most ``SHORT`` elements (LayerNorm over a small last axis, say) run ``norm_row``
 instead, the same body with one work item per row, since a work group would mostly idle there.
-``bn_bwd`` is the same shape: per channel ``sum(g)`` and ``sum(g * xhat)``, then ``dx``.
+``bn_bwd`` is the same shape: per channel ``sum(g)`` and ``sum(g * xhat)``, then ``dx``; as on
+the CPU (and in MXNet 1.9.1's CPU op), the BACKWARD updates the running statistics, from the
+forward's saved mean and invstd (``var = 1 / invstd^2 - eps``): the group's first item does it
+for its channel, rounded as ``reference.batch_norm_update`` says.
 LRN is elementwise: each item sums its window of channels.
 """
 import numpy as np
@@ -55,13 +54,12 @@ ACC group_sum(__local ACC* buf, ACC v) {{
 
 # norm_fwd (a work group per row) and norm_row (one item per row, for short rows) share a body.
 _NORM = """
-/* flags: 1 scale by gamma, 2 write mean, 4 write std, 8 write 1/std, 16 update the running
-   statistics, 32 set gamma to 1, 64 statistics only (no y). mode: 0 batch statistics, 1 running
-   ones, 2 L2 (no mean). */
+/* flags: 1 scale by gamma, 2 write mean, 4 write std, 8 write 1/std, 32 set gamma to 1.
+   mode: 0 batch statistics, 1 running ones, 2 L2 (no mean). */
 @HEAD@(__global T* y, long yo, __global const T* x, long xo, __global T* gamma, long gmo,
               __global const T* beta, long bo, __global T* mean_out, long mo, __global T* sd_out,
-              long so, __global T* mmean, long mmo, __global T* mvar, long mvo, long M, VIEW,
-              long pmod, int pon_j, int mode, int flags, ACC eps, T momentum, ACC rest) {{
+              long so, __global const T* mmean, long mmo, __global const T* mvar, long mvo,
+              long M, VIEW, long pmod, int pon_j, int mode, int flags, ACC eps) {{
 @START@
   ACC mean = 0, var;
   if (mode == 1) {{
@@ -79,7 +77,7 @@ _NORM = """
     if (mode == 0) var /= (ACC)M;
   }}
   ACC sd = sqrt(var + eps), inv = (ACC)1 / sd;
-  if (!(flags & 64)) for (long j = J0; j < M; j += JS) {{
+  for (long j = J0; j < M; j += JS) {{
     long a = ADDR(g, j);
     ACC v = x[xo + a];
     if (mode == 2) {{ y[yo + a] = (T)(v / sd); continue; }}
@@ -91,11 +89,6 @@ _NORM = """
     if (flags & 2) mean_out[mo + g] = (T)mean;
     if (flags & 4) sd_out[so + g] = (T)sd;
     if (flags & 8) sd_out[so + g] = (T)inv;
-    if (flags & 16) {{
-      T a = mmean[mmo + g] * momentum, b = mvar[mvo + g] * momentum;
-      mmean[mmo + g] = (T)((ACC)a + mean * rest);
-      mvar[mvo + g] = (T)((ACC)b + var * rest);
-    }}
     if (flags & 32) gamma[gmo + g] = (T)1;
   }}
 }}
@@ -114,7 +107,9 @@ _SRC += """__kernel __attribute__((reqd_work_group_size(LS, 1, 1)))
 void bn_bwd(__global T* dx, long dxo, __global T* dgamma, long dgo, __global T* dbeta, long dbo,
             __global const T* og, long ogo, __global const T* x, long xo,
             __global const T* gamma, long gmo, __global const T* meanp, long mo,
-            __global const T* invp, long io, long M, VIEW, int fix_gamma, int global_stats) {{
+            __global const T* invp, long io, __global T* mmean, long mmo, __global T* mvar,
+            long mvo, long M, VIEW, int fix_gamma, int global_stats, int update, T momentum,
+            ACC eps) {{
   __local ACC buf[LS];
   long g = get_group_id(0);
   int l = get_local_id(0);
@@ -136,6 +131,21 @@ void bn_bwd(__global T* dx, long dxo, __global T* dgamma, long dgo, __global T* 
   if (l == 0) {{
     dbeta[dbo + g] = (T)sg;
     dgamma[dgo + g] = fix_gamma ? (T)0 : (T)sgx;
+  }}
+  if (l == 0 && update) {{
+    /* MXNet's rounding (reference.batch_norm_update): T arithmetic, one rounding per operation
+       (no fused multiply-add), var = 1 / (invstd * invstd) - eps in ACC. */
+    #pragma OPENCL FP_CONTRACT OFF
+    T iv = invp[io + g];
+    T sq = iv * iv;
+    T var = (T)((ACC)1 / (ACC)sq - eps);
+    T rest = (T)1 - momentum;
+    T a = mmean[mmo + g] * momentum;
+    T b = meanp[mo + g] * rest;
+    mmean[mmo + g] = a + b;
+    a = mvar[mvo + g] * momentum;
+    b = var * rest;
+    mvar[mvo + g] = a + b;
   }}
 }}
 
@@ -170,7 +180,7 @@ def _arg(a):
 
 
 def _norm(x, y, rows, M, view, *, gamma=None, beta=None, pmod=1, pon_j=False, mode=0, flags=0,
-          eps=0.0, mean_out=None, sd_out=None, moving=None, momentum=0.0):
+          eps=0.0, mean_out=None, sd_out=None, moving=None):
     """Launch ``norm_fwd`` over ``rows`` rows of ``M`` elements laid out as ``view``."""
     dev = y.dev
     acc = _acc(dev)
@@ -180,9 +190,7 @@ def _norm(x, y, rows, M, view, *, gamma=None, beta=None, pmod=1, pon_j=False, mo
     for a in (gamma, beta, mean_out, sd_out, mm, mv):
         args += _arg(a) if a is not None else dummy
     args += [np.int64(M)] + [np.int64(v) for v in view]
-    args += [np.int64(pmod), np.int32(pon_j), np.int32(mode), np.int32(flags), acc(eps),
-             x.dtype.type(np.float32(momentum) if x.dtype == np.float32 else momentum),
-             acc(1.0 - momentum)]
+    args += [np.int64(pmod), np.int32(pon_j), np.int32(mode), np.int32(flags), acc(eps)]
     if M <= SHORT:     # a work group would idle on a short row: one item per row instead
         dev.launch(_kernel(dev, x.dtype, "norm_row"), (rows,), None, *args)
     else:
@@ -217,16 +225,17 @@ def backward_batch_norm(ins, outs, attrs):
     if not floats(dev, *ins, *outs) or data.size == 0:
         return NotImplemented
     channels, M, view = _bn_view(data.shape, attrs["axis"])
-    if len(ins) == 7 and not attrs["use_global_stats"]:
-        # The running statistics: the forward's statistics pass again, without its output.
-        _norm(data, data, channels, M, view, pmod=max(channels, 1), mode=0, flags=16 | 64,
-              moving=(ins[5], ins[6]), momentum=attrs["momentum"])
+    # The running statistics (inputs 5, 6), updated per channel from the saved mean and invstd.
+    update = len(ins) == 7 and not attrs["use_global_stats"]
+    moving = ins[5:7] if update else (dx, dx)     # dx: never touched without the update
     args = []
-    for a in (dx, dgamma, dbeta, out_grad, data, gamma, mean, invstd):
+    for a in (dx, dgamma, dbeta, out_grad, data, gamma, mean, invstd, *moving):
         args += _arg(a)
+    # momentum is a float32 parameter in MXNet, also for float64 data
     dev.launch(_kernel(dev, data.dtype, "bn_bwd"), (channels * LS,), (LS,), *args, np.int64(M),
                *[np.int64(v) for v in view], np.int32(attrs["fix_gamma"]),
-               np.int32(attrs["use_global_stats"]))
+               np.int32(attrs["use_global_stats"]), np.int32(update),
+               data.dtype.type(np.float32(attrs["momentum"])), _acc(dev)(attrs["eps"]))
     return None
 
 

@@ -30,30 +30,34 @@ def batch_norm_stats(x3):
     return x3.mean(axis=(0, 2)), x3.var(axis=(0, 2))
 
 
-def batch_norm_update(moving_mean, moving_var, momentum, mean, var):
-    """The running statistics, in place: ``moving = moving * momentum + batch * (1 - momentum)``,
-    with the biased batch variance (``_backward_BatchNorm``'s side effect).
+def batch_norm_update(moving_mean, moving_var, momentum, eps, mean, invstd):
+    """The running statistics, in place, from the forward's saved ``mean`` and ``invstd``:
+    ``moving = moving * momentum + batch * (1 - momentum)`` (``_backward_BatchNorm``'s side
+    effect), with the biased batch variance recovered as ``1 / invstd^2 - eps``.
+
+    Rounded as MXNet 1.9.1's CPU op, in the running statistics' type ``A`` (float32 for
+    float16/float32 data, float64 for float64): ``momentum`` is a float32 parameter,
+    ``invstd * invstd`` is rounded to ``A``, ``1 / that - eps`` is a double expression stored
+    into ``A``, and the update is evaluated in ``A`` (no fused multiply-add).
 
     NB: MXNet's CPU op does this in the backward pass, as minimx does (a train-mode forward
     alone leaves the running statistics as they were); cuDNN's does it in the forward pass.
-    The batch statistics are recomputed in float64 from the data, as the forward computes
-    them, so the result does not depend on the rounding of the forward's float32 outputs.
     """
-    np.copyto(moving_mean, moving_mean * momentum + mean * (1 - momentum), casting="unsafe")
-    np.copyto(moving_var, moving_var * momentum + var * (1 - momentum), casting="unsafe")
+    acc = moving_mean.dtype.type
+    m = acc(np.float32(momentum))
+    rest = acc(1) - m
+    inv = invstd.astype(acc)
+    var = (1.0 / (inv * inv).astype(np.float64) - eps).astype(acc)
+    np.copyto(moving_mean, moving_mean * m + mean.astype(acc) * rest)
+    np.copyto(moving_var, moving_var * m + var * rest)
 
 
-def batch_norm_backward_update(ins, attrs, stats):
-    """The update of ``_backward_BatchNorm`` (inputs 5 and 6) when it has one to do.
-
-    ``stats(x3)`` computes the batch statistics of the ``(outer, C, inner)`` data (a kernel's
-    own statistics routine: the forward's, for the same rounding).
-    """
+def batch_norm_backward_update(ins, attrs):
+    """The update of ``_backward_BatchNorm`` (inputs 5 and 6) when it has one to do, from its
+    inputs 3 and 4 (the forward's mean and invstd): no pass over the data."""
     if len(ins) != 7 or attrs["use_global_stats"] or ins[1].size == 0:
         return
-    data = ins[1]
-    mean, var = stats(data.reshape(channel_view(data.shape, attrs["axis"] % data.ndim)))
-    batch_norm_update(ins[5], ins[6], attrs["momentum"], mean, var)
+    batch_norm_update(ins[5], ins[6], attrs["momentum"], attrs["eps"], ins[3], ins[4])
 
 
 def batch_norm_fix_gamma(ins, attrs):
@@ -101,7 +105,7 @@ def backward_batch_norm(ins, outs, attrs):
     Given the running statistics (inputs 5 and 6) with batch statistics, it updates them.
     """
     out_grad, data, gamma, mean, invstd = ins[:5]
-    batch_norm_backward_update(ins, attrs, batch_norm_stats)
+    batch_norm_backward_update(ins, attrs)
     dx, dgamma, dbeta = outs
     shape3 = channel_view(data.shape, attrs["axis"] % data.ndim)
     g = out_grad.reshape(shape3).astype(np.float64)
