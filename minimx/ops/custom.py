@@ -193,6 +193,8 @@ class CustomOpDef(OpDef):
 
 
 def _compute(F, attrs, *inputs):
+    # The runner is minimx/operator/runner.py's run_custom: the user's forward now, and a tape
+    # node whose gradient rule calls the user's backward.
     if _RUNNER is None:
         raise MXNetError("Custom: import minimx.operator first (it runs custom ops)")
     return _RUNNER(F, attrs, inputs)

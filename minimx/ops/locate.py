@@ -43,17 +43,21 @@ def _where(fn):
 
 
 def _declaration(op):
-    """``minimx/ops/<family>.py:<line>``: the line that names the op in its family file (just
-    the file when a loop or a helper makes the op from a shorter name)."""
-    path = os.path.join(os.path.dirname(__file__), f"{op.family}.py")
-    try:
-        with open(path) as f:
-            for n, text in enumerate(f, 1):
-                if f'"{op.name}"' in text or text.startswith(f"{op.name} = "):
-                    return f"{os.path.relpath(path)}:{n}"
-    except OSError:
-        pass
-    return os.path.relpath(path)
+    """``minimx/ops/<file>.py:<line>``: the line that names the op, in its family file first,
+    then in the other op files (a family may span files: ``optim.py``, ``optim_multi.py``); just
+    the family file when a loop or a helper makes the op from a shorter name."""
+    here = os.path.dirname(__file__)
+    family = os.path.join(here, f"{op.family}.py")
+    others = sorted(os.path.join(here, f) for f in os.listdir(here) if f.endswith(".py"))
+    for path in [family] + [p for p in others if p != family]:
+        try:
+            with open(path) as f:
+                for n, text in enumerate(f, 1):
+                    if f'"{op.name}"' in text or text.startswith(f"{op.name} = "):
+                        return f"{os.path.relpath(path)}:{n}"
+        except OSError:
+            continue
+    return os.path.relpath(family)
 
 
 def locate(name):

@@ -317,6 +317,7 @@ class GraphPlan:
                 else:                  # a buffer nobody else sees
                     outs.append(alloc(shape, dtype))
                     nds.append(None)
+            rng = None
             if op is not None:         # the op needs per-call attributes
                 attrs = dict(attrs)
                 if op.train_aware:
@@ -332,8 +333,8 @@ class GraphPlan:
                 x = arr[k][j]
                 if x is not None:
                     step_wrote.append(x._chunk)
-            if op is not None and op.random:
-                step_wrote.append(ctx_rng(ctx).var)
+            if rng is not None:
+                step_wrote.append(rng.var)
             if segmented:
                 step_io[i] = (call, [arr[k][j]._chunk for k, j in refs if arr[k][j] is not None],
                               step_wrote)

@@ -116,7 +116,6 @@ def plan_memory(steps, pinned):
     return MemoryLayout(slot_of, sizes, naive, planned_own + sum(sizes), in_place, nbytes)
 
 
-
 def plan_segments(steps, pinned, segments):
     """``plan_memory`` for a plan cut into segments that may run at the same time
     (``segments.py``): each segment gets slots of its own, numbered after the previous ones.

@@ -41,6 +41,7 @@ import threading
 import numpy as np
 
 from ..reference.rnn import KERNELS as _REFERENCE
+from ..reference.rnn import _unpack
 from . import rnn_cell
 from .blas_threads import blas_call
 from .gemm import blas_threads, limit_blas, threads_for
@@ -73,14 +74,6 @@ def _prepared(arrays):
     if not all(type(a) is np.ndarray and a.dtype == x.dtype for a in arrays):
         return None
     return [np.ascontiguousarray(a) for a in arrays]
-
-
-def _unpack(ins, attrs):
-    x, wi, wh, bi, bh, h0 = ins[:6]
-    lstm = attrs["mode"] == "lstm"
-    c0 = ins[6] if lstm else None
-    wr = ins[7] if lstm and attrs["projection_size"] else None
-    return x, wi, wh, bi, bh, h0, c0, wr
 
 
 def _clip(attrs):

@@ -52,7 +52,6 @@ def preloaded_multi_sgd_update(ins, outs, attrs):
                                     bound)
 
 
-
 def _preloaded(one_weight, stride):
     """A preloaded multi update made of a one-weight kernel: ``lr`` and ``wd`` of group ``i``
     are ``lrs[i]`` and ``wds[i]`` (float32 values, as the one-weight op's parameters)."""
@@ -74,6 +73,7 @@ def preloaded_multi_mp_sgd_update(ins, outs, attrs):
         w32, g = ins[3 * i + 2], ins[3 * i + 1].astype(np.float32)
         w32[...] = multi_sgd_weight(w32, g, lrs[i], wds[i], rescale, bound)
         out[...] = w32
+
 
 # -- helpers of mixed-precision and LARS training ----------------------------------------------
 def all_finite(ins, outs, attrs):
